@@ -1,0 +1,269 @@
+//! Particle data: the trace, a content-addressed store, signatures, in a versioned envelope.
+//!
+//! Bytes on the wire: `AQUADATA` magic, the format version (u16, little endian), the
+//! interpreter version (a length byte and UTF-8), then the body encoded with postcard.
+//! The header is readable whatever the body's format, so an unknown version is
+//! reported with both versions instead of as garbage.
+
+use crate::trace::{CallState, CanonResult, CanonState, ServiceResult, State, Trace};
+use crate::value::{Cid, Tetraplet};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const MAGIC: &[u8; 8] = b"AQUADATA";
+/// Version of the data format this VM writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Version of this interpreter, recorded in the data it writes.
+pub const INTERPRETER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything a peer keeps and sends for one particle.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Data {
+    pub trace: Trace,
+    pub store: Store,
+    /// Per producing peer (its peer ID), its signature over the CIDs it produced.
+    pub signatures: BTreeMap<String, Signature>,
+    /// The last call request id this peer handed to its host (meaningful only locally).
+    pub last_call_id: u32,
+    pub interpreter_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature(#[serde(with = "serde_sig")] pub [u8; 64]);
+
+mod serde_sig {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let bytes: Vec<u8> = Deserialize::deserialize(d)?;
+        bytes.try_into().map_err(|_| serde::de::Error::custom("a signature must be 64 bytes"))
+    }
+}
+
+/// Content-addressed records referenced by the trace; each is stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Store {
+    /// Compact JSON text of values.
+    pub values: BTreeMap<Cid, String>,
+    pub tetraplets: BTreeMap<Cid, Tetraplet>,
+    pub results: BTreeMap<Cid, ServiceResult>,
+    pub canons: BTreeMap<Cid, CanonResult>,
+}
+
+impl Store {
+    pub fn put_value(&mut self, json_text: String) -> Cid {
+        let cid = Cid::of("json", json_text.as_bytes());
+        self.values.entry(cid).or_insert(json_text);
+        cid
+    }
+
+    pub fn put_tetraplet(&mut self, t: &Tetraplet) -> Cid {
+        let cid = Cid::of("tetraplet", &encode_record(t));
+        self.tetraplets.entry(cid).or_insert_with(|| t.clone());
+        cid
+    }
+
+    pub fn put_result(&mut self, r: ServiceResult) -> Cid {
+        let cid = Cid::of("result", &encode_record(&r));
+        self.results.entry(cid).or_insert(r);
+        cid
+    }
+
+    pub fn put_canon(&mut self, c: CanonResult) -> Cid {
+        let cid = Cid::of("canon", &encode_record(&c));
+        self.canons.entry(cid).or_insert(c);
+        cid
+    }
+
+    /// Adds every record of `other` (records are immutable, so a union is enough).
+    pub fn absorb(&mut self, other: Store) {
+        for (k, v) in other.values {
+            self.values.entry(k).or_insert(v);
+        }
+        for (k, v) in other.tetraplets {
+            self.tetraplets.entry(k).or_insert(v);
+        }
+        for (k, v) in other.results {
+            self.results.entry(k).or_insert(v);
+        }
+        for (k, v) in other.canons {
+            self.canons.entry(k).or_insert(v);
+        }
+    }
+
+    /// Checks that every record hashes to its CID and every reference resolves.
+    pub fn verify(&self) -> Result<(), String> {
+        for (cid, text) in &self.values {
+            if Cid::of("json", text.as_bytes()) != *cid {
+                return Err(format!("value {cid} does not match its content"));
+            }
+            if serde_json::from_str::<serde_json::Value>(text).is_err() {
+                return Err(format!("value {cid} is not valid JSON"));
+            }
+        }
+        for (cid, t) in &self.tetraplets {
+            if Cid::of("tetraplet", &encode_record(t)) != *cid {
+                return Err(format!("tetraplet {cid} does not match its content"));
+            }
+        }
+        for (cid, r) in &self.results {
+            if Cid::of("result", &encode_record(r)) != *cid {
+                return Err(format!("service result {cid} does not match its content"));
+            }
+            // The argument hash is a digest, not a stored record.
+            self.need_value(r.value)?;
+            self.need_tetraplet(r.tetraplet)?;
+        }
+        for (cid, c) in &self.canons {
+            if Cid::of("canon", &encode_record(c)) != *cid {
+                return Err(format!("canon result {cid} does not match its content"));
+            }
+            self.need_tetraplet(c.tetraplet)?;
+            for e in &c.elements {
+                self.need_value(e.value)?;
+                self.need_tetraplet(e.tetraplet)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn need_value(&self, cid: Cid) -> Result<(), String> {
+        self.values.contains_key(&cid).then_some(()).ok_or_else(|| format!("value {cid} is referenced but missing"))
+    }
+
+    fn need_tetraplet(&self, cid: Cid) -> Result<(), String> {
+        self.tetraplets.contains_key(&cid).then_some(()).ok_or_else(|| format!("tetraplet {cid} is referenced but missing"))
+    }
+}
+
+/// Canonical bytes of a record, for hashing.
+pub(crate) fn encode_record<T: Serialize>(r: &T) -> Vec<u8> {
+    postcard::to_stdvec(r).unwrap_or_default()
+}
+
+/// Why bytes could not be read as particle data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataError {
+    #[error("particle data is too short or does not start with the data header")]
+    NoEnvelope,
+    #[error(
+        "particle data has format version {found} (written by interpreter {interpreter}); this interpreter reads version {FORMAT_VERSION}"
+    )]
+    UnsupportedVersion { found: u16, interpreter: String },
+    #[error("particle data (format version {FORMAT_VERSION}) is malformed: {0}")]
+    Malformed(String),
+    #[error("particle data fails verification: {0}")]
+    Verification(String),
+}
+
+impl Data {
+    /// Encodes the data with its envelope.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let v = INTERPRETER_VERSION.as_bytes();
+        out.push(v.len().min(255) as u8);
+        out.extend_from_slice(&v[..v.len().min(255)]);
+        let body = BodyRef { trace: &self.trace, store: &self.store, signatures: &self.signatures, last_call_id: self.last_call_id };
+        let body = postcard::to_stdvec(&body).unwrap_or_default();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Decodes data; empty bytes are empty data. Checks that the store is consistent
+    /// and that every CID the trace references is present.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Data, DataError> {
+        if bytes.is_empty() {
+            return Ok(Data::default());
+        }
+        let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(DataError::NoEnvelope)?;
+        let (version, rest) = rest.split_first_chunk::<2>().ok_or(DataError::NoEnvelope)?;
+        let version = u16::from_le_bytes(*version);
+        let (&len, rest) = rest.split_first().ok_or(DataError::NoEnvelope)?;
+        let interpreter = rest.get(..len as usize).ok_or(DataError::NoEnvelope)?;
+        let interpreter = String::from_utf8_lossy(interpreter).into_owned();
+        if version != FORMAT_VERSION {
+            return Err(DataError::UnsupportedVersion { found: version, interpreter });
+        }
+        let body: Body = postcard::from_bytes(&rest[len as usize..]).map_err(|e| DataError::Malformed(e.to_string()))?;
+        let data = Data {
+            trace: body.trace,
+            store: body.store,
+            signatures: body.signatures,
+            last_call_id: body.last_call_id,
+            interpreter_version: interpreter,
+        };
+        data.check_shape()?;
+        data.store.verify().map_err(DataError::Verification)?;
+        Ok(data)
+    }
+
+    /// Checks the trace tree: child ids in range, each subtrace owned once, the root owned
+    /// by nobody, fold iterations sorted and unique, and every CID present in the store.
+    fn check_shape(&self) -> Result<(), DataError> {
+        let n = self.trace.subtraces.len();
+        if n == 0 {
+            return Err(DataError::Malformed("the trace has no root".into()));
+        }
+        let mut owned = vec![false; n];
+        owned[0] = true;
+        for states in &self.trace.subtraces {
+            for s in states {
+                for c in s.children() {
+                    let slot = owned
+                        .get_mut(c.0 as usize)
+                        .ok_or_else(|| DataError::Malformed(format!("a {} state refers to subtrace {} of {n}", s.kind(), c.0)))?;
+                    if *slot {
+                        return Err(DataError::Malformed(format!("subtrace {} is owned twice", c.0)));
+                    }
+                    *slot = true;
+                }
+                if let State::Fold { iterations } = s
+                    && iterations.windows(2).any(|w| w[0].value >= w[1].value)
+                {
+                    return Err(DataError::Malformed("fold iterations are not sorted by value or repeat a value".into()));
+                }
+                let missing =
+                    |what: &str, cid: &Cid| DataError::Verification(format!("the trace refers to {what} {cid}, which is not in the data"));
+                match s {
+                    State::Call(CallState::Executed { result, .. } | CallState::Failed { result })
+                        if !self.store.results.contains_key(result) =>
+                    {
+                        return Err(missing("service result", result));
+                    }
+                    State::Canon(CanonState::Executed { result }) if !self.store.canons.contains_key(result) => {
+                        return Err(missing("canon result", result));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A JSON view for people (`aqua air trace`).
+    pub fn to_json(&self) -> serde_json::Value {
+        crate::data_view::data_to_json(self)
+    }
+}
+
+/// The encoded part of [`Data`] (the interpreter version lives in the envelope).
+#[derive(Serialize, Deserialize)]
+struct Body {
+    trace: Trace,
+    store: Store,
+    signatures: BTreeMap<String, Signature>,
+    last_call_id: u32,
+}
+
+/// [`Body`] borrowed, for encoding without copying (same field order, same bytes).
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    trace: &'a Trace,
+    store: &'a Store,
+    signatures: &'a BTreeMap<String, Signature>,
+    last_call_id: u32,
+}

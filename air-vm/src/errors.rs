@@ -1,0 +1,144 @@
+//! Errors of a run, with AquaVM's error codes.
+//!
+//! Codes: preparation 1..=10 (the previous data is kept), catchable 10000.. (AIR code
+//! can handle them with `xor`), uncatchable 20000.. (the run is abandoned and the
+//! previous data kept), farewell 30000.. (the run finished but something was left over).
+
+use crate::value::ErrorObject;
+
+/// Errors before execution starts; the previous data is returned unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PreparationError {
+    #[error("AIR parse error: {0}")]
+    AirParse(String),
+    #[error("previous data is invalid: {0}")]
+    PrevData(String),
+    #[error("incoming data is invalid: {0}")]
+    IncomingData(String),
+    #[error("{0}")]
+    UnsupportedVersion(String),
+    #[error("incoming data's content store is inconsistent: {0}")]
+    CidStore(String),
+    #[error("secret key is malformed: {0}")]
+    MalformedKey(String),
+    #[error("incoming data's signatures do not verify: {0}")]
+    Signature(String),
+    #[error("size limit exceeded: {0}")]
+    SizeLimit(String),
+}
+
+impl PreparationError {
+    pub fn code(&self) -> i64 {
+        match self {
+            PreparationError::AirParse(_) => 1,
+            PreparationError::PrevData(_) => 2,
+            PreparationError::IncomingData(_) => 3,
+            PreparationError::UnsupportedVersion(_) => 4,
+            PreparationError::MalformedKey(_) => 7,
+            PreparationError::CidStore(_) => 8,
+            PreparationError::Signature(_) => 9,
+            PreparationError::SizeLimit(_) => 10,
+        }
+    }
+}
+
+/// Errors AIR code can catch with `xor`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Catchable {
+    #[error("Local service error, ret_code is {ret_code}, error message is '{message}'")]
+    LocalServiceError { ret_code: i32, message: String, peer_id: String },
+    #[error("compared values do not match")]
+    MatchValuesNotEqual,
+    #[error("compared values do not mismatch")]
+    MismatchValuesEqual,
+    #[error("variable with name '{0}' wasn't defined during script execution")]
+    VariableNotFound(String),
+    #[error("{0}")]
+    IncompatibleValueType(String),
+    #[error("fold iterates over a value that is not an array: {0}")]
+    FoldIteratesOverNonArray(String),
+    #[error("{message}")]
+    UserError { code: i64, message: String },
+    #[error("lens error: {0}")]
+    LensError(String),
+    #[error("error object is invalid: {0}")]
+    InvalidErrorObject(String),
+    #[error("variable '{0}' was not initialized after its `new` scope began")]
+    NotInitializedAfterNew(String),
+    #[error(".length applied to a value that is not an array: {0}")]
+    LengthOfNotArray(String),
+    #[error("{what} must be a string, but it is {value}")]
+    NonStringInTriplet { what: &'static str, value: String },
+    #[error("stream map error: {0}")]
+    StreamMapError(String),
+    /// `(fail %last_error%)` or `(fail scalar)`: an error object thrown as it is.
+    #[error("{}", .0.message)]
+    Rethrown(ErrorObject),
+}
+
+impl Catchable {
+    pub fn code(&self) -> i64 {
+        match self {
+            Catchable::LocalServiceError { .. } => 10000,
+            Catchable::MatchValuesNotEqual => 10001,
+            Catchable::MismatchValuesEqual => 10002,
+            Catchable::VariableNotFound(_) => 10003,
+            Catchable::IncompatibleValueType(_) => 10004,
+            Catchable::FoldIteratesOverNonArray(_) => 10005,
+            Catchable::UserError { code, .. } => *code,
+            Catchable::LensError(_) => 10007,
+            Catchable::InvalidErrorObject(_) => 10008,
+            Catchable::NotInitializedAfterNew(_) => 10009,
+            Catchable::LengthOfNotArray(_) => 10010,
+            Catchable::NonStringInTriplet { .. } => 10011,
+            Catchable::StreamMapError(_) => 10012,
+            Catchable::Rethrown(e) => e.error_code,
+        }
+    }
+
+    /// Joinable errors mean "a value is not here yet": the instruction waits instead of failing.
+    pub fn is_joinable(&self) -> bool {
+        matches!(self, Catchable::VariableNotFound(_) | Catchable::NotInitializedAfterNew(_))
+    }
+}
+
+/// Errors that abandon the run; the previous data is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Uncatchable {
+    #[error("trace error: {0}")]
+    Trace(String),
+    #[error("the fold over '{0}' has no state in the trace where one is required")]
+    FoldStateNotFound(String),
+    #[error("call result does not correspond to the instruction: {0}")]
+    CallResultNotCorrespond(String),
+    #[error("scalar '{0}' is already set; a scalar can be set only once outside folds and `new`")]
+    ShadowingIsNotAllowed(String),
+    #[error("value for CID {0} is not found in the data")]
+    ValueForCidNotFound(String),
+    #[error("stream '{0}' exceeds the limit of {limit} values", limit = crate::limits::MAX_STREAM_LEN)]
+    StreamSizeLimitExceeded(String),
+    #[error("the replayed call does not match the trace: {0}")]
+    InstructionParametersMismatch(String),
+    #[error("trace limit exceeded: {0}")]
+    TraceLimit(String),
+    #[error("merging the incoming data failed: {0}")]
+    Merge(String),
+}
+
+impl Uncatchable {
+    pub fn code(&self) -> i64 {
+        match self {
+            Uncatchable::Trace(_) | Uncatchable::Merge(_) => 20000,
+            Uncatchable::FoldStateNotFound(_) => 20003,
+            Uncatchable::CallResultNotCorrespond(_) => 20006,
+            Uncatchable::ShadowingIsNotAllowed(_) => 20007,
+            Uncatchable::ValueForCidNotFound(_) => 20010,
+            Uncatchable::StreamSizeLimitExceeded(_) => 20013,
+            Uncatchable::InstructionParametersMismatch(_) => 20017,
+            Uncatchable::TraceLimit(_) => 20021,
+        }
+    }
+}
+
+/// Code of the farewell error for call results that no `call` consumed.
+pub const UNPROCESSED_CALL_RESULT: i64 = 30000;

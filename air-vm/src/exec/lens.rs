@@ -1,0 +1,140 @@
+//! Lenses: `.length` and paths like `.$.a.[0].[x]` applied to values and canons.
+
+use super::env::{Bound, CanonValue, map_key_string};
+use super::{Flow, Interpreter, Resolved};
+use crate::errors::Catchable;
+use crate::syntax::ast::{Accessor, Lens, LensKind};
+use crate::value::Val;
+use serde_json::Value as Json;
+use std::rc::Rc;
+
+/// An accessor with its scalar resolved.
+enum Step {
+    Field(String),
+    Index(usize),
+}
+
+impl Step {
+    fn text(&self) -> String {
+        match self {
+            Step::Field(f) => format!(".{f}"),
+            Step::Index(i) => format!(".[{i}]"),
+        }
+    }
+}
+
+pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Result<Resolved, Flow> {
+    let accessors = match &lens.kind {
+        LensKind::Length => return length(base),
+        LensKind::Path { accessors, .. } => accessors,
+    };
+    let mut steps = Vec::with_capacity(accessors.len());
+    for a in accessors {
+        steps.push(match a {
+            Accessor::Field(f) => Step::Field(f.to_string()),
+            Accessor::Index(i) => Step::Index(*i as usize),
+            Accessor::Scalar(var) => {
+                let name = interp.script.name(var.id);
+                let json = match interp.env.get(var.id, name)? {
+                    Bound::Val(v) => v.json.clone(),
+                    Bound::Canon(c) => c.json.clone(),
+                };
+                match &*json {
+                    Json::String(s) => Step::Field(s.clone()),
+                    Json::Number(n) if n.as_u64().is_some() => Step::Index(n.as_u64().unwrap_or(0) as usize),
+                    other => {
+                        return Err(Catchable::LensError(format!(
+                            "`{name}` used as an accessor must be a string or a non-negative integer, but it is {other}"
+                        ))
+                        .into());
+                    }
+                }
+            }
+        });
+    }
+    let mut current = base;
+    let mut rest = &steps[..];
+    // Canons are entered element-wise, so the element's own tetraplet is kept.
+    while let (Resolved::Canon(c), Some(first)) = (&current, rest.first()) {
+        current = match (c.is_map, first) {
+            (true, Step::Field(k)) => Resolved::Canon(Rc::new(c.map_values(k))),
+            (true, Step::Index(i)) => Resolved::Canon(Rc::new(c.map_values(&i.to_string()))),
+            (false, Step::Index(i)) => match c.elements.get(*i) {
+                Some(e) => Resolved::One(e.clone()),
+                None => {
+                    return Err(Catchable::LensError(format!(
+                        "index {i} is out of range for a canon stream of {} values",
+                        c.elements.len()
+                    ))
+                    .into());
+                }
+            },
+            (false, Step::Field(f)) => {
+                return Err(Catchable::LensError(format!("field `{f}` cannot be taken from a canon stream; use an index")).into());
+            }
+        };
+        rest = &rest[1..];
+    }
+    if rest.is_empty() {
+        return Ok(current);
+    }
+    let val = current.into_val();
+    let mut json: &Json = &val.json;
+    let mut lens_text = String::from(".$");
+    for step in rest {
+        json = match (step, json) {
+            (Step::Field(f), Json::Object(m)) => {
+                m.get(f).ok_or_else(|| Catchable::LensError(format!("field `{f}` is not in {}", short(json))))?
+            }
+            (Step::Index(i), Json::Array(a)) => {
+                a.get(*i).ok_or_else(|| Catchable::LensError(format!("index {i} is out of range for an array of {} values", a.len())))?
+            }
+            (Step::Field(f), other) => {
+                return Err(
+                    Catchable::LensError(format!("field `{f}` cannot be taken from {}, which is not an object", short(other))).into()
+                );
+            }
+            (Step::Index(i), other) => {
+                return Err(Catchable::LensError(format!("index {i} cannot be taken from {}, which is not an array", short(other))).into());
+            }
+        };
+        lens_text.push_str(&step.text());
+    }
+    Ok(Resolved::One(Val { json: Rc::new(json.clone()), tetraplet: Rc::new(val.tetraplet.with_lens(&lens_text)) }))
+}
+
+fn length(base: Resolved) -> Result<Resolved, Flow> {
+    let (n, tetraplet) = match base {
+        Resolved::Canon(c) if c.is_map => (c.json.as_object().map_or(0, |m| m.len()), c.tetraplet.clone()),
+        Resolved::Canon(c) => (c.elements.len(), c.tetraplet.clone()),
+        Resolved::One(v) => match &*v.json {
+            Json::Array(a) => (a.len(), v.tetraplet.clone()),
+            other => return Err(Catchable::LengthOfNotArray(short(other)).into()),
+        },
+    };
+    Ok(Resolved::One(Val { json: Rc::new(Json::from(n)), tetraplet: Rc::new(tetraplet.with_lens(".length")) }))
+}
+
+/// The entries a fold over a canon map visits: each key once, with its last value,
+/// ordered by the position of that last value.
+pub(super) fn canon_map_entries(c: &CanonValue) -> Vec<Val> {
+    let keys: Vec<String> = c.elements.iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
+    let mut out = Vec::new();
+    for (i, e) in c.elements.iter().enumerate() {
+        if !keys[i + 1..].contains(&keys[i]) {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
+/// A value shortened for messages.
+fn short(v: &Json) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        let cut = (0..=77).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        format!("{}...", &s[..cut])
+    } else {
+        s
+    }
+}

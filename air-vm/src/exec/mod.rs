@@ -1,0 +1,1051 @@
+//! The interpreter: one walk over the script from the root, replaying the trace.
+//!
+//! The walk is a loop over an explicit stack of [`Frame`]s, so neither deep nesting
+//! nor long folds (whose `next` nests one iteration inside the previous one) grow the
+//! native stack. A catchable error unwinds frames until an `xor`, a `par` or a fold
+//! over a stream handles it; an uncatchable one ends the run.
+//!
+//! The trace is replayed through a [`Cursor`]: each state-writing instruction takes
+//! the state at the cursor if there is one (replaying it) or appends a new one.
+
+mod env;
+mod lens;
+
+use crate::data::Store;
+use crate::errors::{Catchable, Uncatchable};
+use crate::syntax::ast::{self, CallOutput, Fail, InstrId, InstrKind, Script, Value, Var, VarKind};
+use crate::syntax::print::instruction_text;
+use crate::trace::{
+    CallState, CanonElement, CanonResult, CanonState, FoldIteration, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
+};
+use crate::value::{Cid, ErrorObject, Tetraplet, Val, json_text};
+use crate::{CallRequest, CallResult, RunParameters};
+pub use env::CanonValue;
+use env::{Bound, Env, StreamValue};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// A position in the trace tree: a subtrace, an index in it, and the subtrace's address.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    sub: SubtraceId,
+    index: usize,
+    addr: [u8; 16],
+}
+
+fn address(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        h.update(&(p.len() as u32).to_le_bytes());
+        h.update(p);
+    }
+    let mut out = [0; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    out
+}
+
+/// How a finished `par` branch ended.
+#[derive(Debug, Clone)]
+enum Branch {
+    Done { complete: bool },
+    Failed,
+}
+
+#[derive(Debug)]
+enum Frame {
+    Run(InstrId),
+    /// After the left of a `seq`: run the right if the left completed.
+    SeqRight(InstrId),
+    /// After the left of a `par`.
+    ParRight {
+        right: InstrId,
+        right_start: bool,
+        right_cursor: Cursor,
+        after: Cursor,
+    },
+    /// After the right of a `par`.
+    ParEnd {
+        left: Branch,
+        after: Cursor,
+    },
+    /// Around the left of an `xor`: catches its error and runs the right.
+    XorCatch(InstrId),
+    /// Around the right of an `xor`: `:error:` is valid only inside it.
+    XorEnd,
+    NewEnd(Var),
+    /// Around a whole fold.
+    FoldEnd {
+        fold: usize,
+    },
+    /// Around the iterations a `next` started.
+    NextEnd {
+        fold: usize,
+        cursor: Cursor,
+    },
+}
+
+/// The items a fold iterates over.
+#[derive(Debug)]
+enum Items {
+    Fixed(Vec<Val>),
+    /// A stream's visible instance at fold start; it may grow while folded.
+    Stream {
+        var: ast::VarId,
+        level: usize,
+        fold_state: (SubtraceId, usize),
+        fold_addr: [u8; 16],
+    },
+}
+
+#[derive(Debug)]
+struct FoldCtx {
+    instr: InstrId,
+    iterator: Var,
+    items: Items,
+    position: usize,
+    /// Cursor after the fold's own state (stream folds), restored when the fold ends.
+    after: Option<Cursor>,
+}
+
+/// The outcome of executing a script.
+pub struct Executed {
+    pub trace: Trace,
+    pub store: Store,
+    pub last_call_id: u32,
+    pub next_peers: BTreeSet<String>,
+    pub call_requests: BTreeMap<u32, CallRequest>,
+    /// A catchable error that reached the root.
+    pub error: Option<ErrorObject>,
+    pub unused_results: Vec<u32>,
+}
+
+pub struct Interpreter<'a> {
+    script: &'a Script,
+    params: &'a RunParameters,
+    trace: Trace,
+    store: Store,
+    cursor: Cursor,
+    env: Env,
+    complete: bool,
+    stack: Vec<Frame>,
+    folds: Vec<FoldCtx>,
+    call_results: &'a BTreeMap<u32, CallResult>,
+    used_results: BTreeSet<u32>,
+    requests: BTreeMap<u32, CallRequest>,
+    next_peers: BTreeSet<String>,
+    last_call_id: u32,
+    last_error: ErrorObject,
+    last_error_armed: bool,
+    /// `:error:` and the error it came from (for `(fail :error:)`).
+    error: Option<(ErrorObject, Catchable)>,
+    current: InstrId,
+    literal: Rc<Tetraplet>,
+}
+
+type Step = Result<(), Flow>;
+
+/// Why the normal flow stopped.
+#[derive(Debug)]
+enum Flow {
+    Catchable(Catchable),
+    Uncatchable(Uncatchable),
+}
+
+impl From<Catchable> for Flow {
+    fn from(e: Catchable) -> Self {
+        Flow::Catchable(e)
+    }
+}
+
+impl From<Uncatchable> for Flow {
+    fn from(e: Uncatchable) -> Self {
+        Flow::Uncatchable(e)
+    }
+}
+
+/// Resolution of a value that may not be available yet.
+enum Got<T> {
+    Ready(T),
+    /// A variable is not set yet: the instruction waits.
+    Wait,
+}
+
+macro_rules! ready {
+    ($self:ident, $e:expr) => {
+        match $e? {
+            Got::Ready(v) => v,
+            Got::Wait => {
+                $self.complete = false;
+                return Ok(());
+            }
+        }
+    };
+}
+
+/// A resolved value: one JSON value, or a canon.
+#[derive(Clone)]
+enum Resolved {
+    One(Val),
+    Canon(Rc<CanonValue>),
+}
+
+impl Resolved {
+    fn json(&self) -> Rc<Json> {
+        match self {
+            Resolved::One(v) => v.json.clone(),
+            Resolved::Canon(c) => c.json.clone(),
+        }
+    }
+
+    fn tetraplets(&self) -> Vec<Tetraplet> {
+        match self {
+            Resolved::One(v) => vec![(*v.tetraplet).clone()],
+            Resolved::Canon(c) => c.elements.iter().map(|e| (*e.tetraplet).clone()).collect(),
+        }
+    }
+
+    fn into_val(self) -> Val {
+        match self {
+            Resolved::One(v) => v,
+            Resolved::Canon(c) => Val { json: c.json.clone(), tetraplet: c.tetraplet.clone() },
+        }
+    }
+}
+
+impl<'a> Interpreter<'a> {
+    pub fn new(
+        script: &'a Script,
+        params: &'a RunParameters,
+        trace: Trace,
+        store: Store,
+        last_call_id: u32,
+        call_results: &'a BTreeMap<u32, CallResult>,
+    ) -> Self {
+        Interpreter {
+            script,
+            params,
+            trace,
+            store,
+            cursor: Cursor { sub: Trace::ROOT, index: 0, addr: [0; 16] },
+            env: Env::new(script.names.len()),
+            complete: true,
+            stack: Vec::new(),
+            folds: Vec::new(),
+            call_results,
+            used_results: BTreeSet::new(),
+            requests: BTreeMap::new(),
+            next_peers: BTreeSet::new(),
+            last_call_id,
+            last_error: ErrorObject::none(),
+            last_error_armed: true,
+            error: None,
+            current: script.root,
+            literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
+        }
+    }
+
+    /// Runs the script to the end (or to an uncatchable error).
+    pub fn run(mut self) -> Result<Executed, Uncatchable> {
+        self.stack.push(Frame::Run(self.script.root));
+        let mut root_error = None;
+        while let Some(frame) = self.stack.pop() {
+            let step = self.step(frame);
+            if let Err(flow) = step {
+                match flow {
+                    Flow::Uncatchable(e) => return Err(e),
+                    Flow::Catchable(e) => {
+                        if let Some(e) = self.unwind(e)? {
+                            root_error = Some(e);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if self.trace.state_count() > crate::limits::MAX_TRACE_STATES {
+            return Err(Uncatchable::TraceLimit(format!("the trace holds more than {} states", crate::limits::MAX_TRACE_STATES)));
+        }
+        let error = root_error.map(|e| self.error_object(&e, true));
+        let unused_results = self.call_results.keys().filter(|id| !self.used_results.contains(id)).copied().collect();
+        let mut trace = self.trace;
+        trace.canonicalize();
+        Ok(Executed {
+            trace,
+            store: self.store,
+            last_call_id: self.last_call_id,
+            next_peers: self.next_peers,
+            call_requests: self.requests,
+            error,
+            unused_results,
+        })
+    }
+
+    fn name(&self, var: Var) -> &str {
+        self.script.name(var.id)
+    }
+
+    // ----- the trace -----
+
+    fn state_at_cursor(&self) -> Option<&State> {
+        self.trace.subtraces.get(self.cursor.sub.0 as usize).and_then(|s| s.get(self.cursor.index))
+    }
+
+    fn put_state(&mut self, state: State) {
+        let sub = &mut self.trace.subtraces[self.cursor.sub.0 as usize];
+        if self.cursor.index < sub.len() {
+            sub[self.cursor.index] = state;
+        } else {
+            sub.push(state);
+        }
+    }
+
+    fn state_key(&self) -> ValueKey {
+        ValueKey(address(&[&self.cursor.addr, &(self.cursor.index as u64).to_le_bytes()]))
+    }
+
+    fn trace_error(&self, expected: &str, found: &State) -> Flow {
+        Flow::Uncatchable(Uncatchable::Trace(format!(
+            "`{}` expected a {expected} state, but the trace holds a {} state there",
+            instruction_text(self.script, self.current),
+            found.kind()
+        )))
+    }
+
+    // ----- errors -----
+
+    /// Records a catchable error in `%last_error%` and `:error:` as AquaVM does.
+    fn note_error(&mut self, e: &Catchable) {
+        let is_match = matches!(e, Catchable::MatchValuesNotEqual | Catchable::MismatchValuesEqual);
+        if self.last_error_armed && !is_match {
+            self.last_error = self.error_object(e, true);
+            self.last_error_armed = false;
+        }
+        self.error = Some((self.error_object(e, false), e.clone()));
+    }
+
+    fn error_object(&self, e: &Catchable, always_peer: bool) -> ErrorObject {
+        if let Catchable::Rethrown(obj) = e {
+            return obj.clone();
+        }
+        let peer_id = match e {
+            Catchable::LocalServiceError { peer_id, .. } => Some(peer_id.clone()),
+            _ if always_peer => Some(self.params.current_peer_id.clone()),
+            _ => None,
+        };
+        ErrorObject { error_code: e.code(), message: e.to_string(), instruction: instruction_text(self.script, self.current), peer_id }
+    }
+
+    /// Pops frames until one handles `e`. Returns the error if it reached the root.
+    fn unwind(&mut self, e: Catchable) -> Result<Option<Catchable>, Uncatchable> {
+        self.note_error(&e);
+        while let Some(frame) = self.stack.pop() {
+            match frame {
+                Frame::Run(_) | Frame::SeqRight(_) => {}
+                Frame::ParRight { right, right_start, right_cursor, after } => {
+                    self.cursor = right_cursor;
+                    self.complete = right_start;
+                    self.stack.push(Frame::ParEnd { left: Branch::Failed, after });
+                    self.stack.push(Frame::Run(right));
+                    return Ok(None);
+                }
+                Frame::ParEnd { left, after } => {
+                    self.cursor = after;
+                    match left {
+                        Branch::Failed => {} // both failed: the right one's error goes on
+                        Branch::Done { complete } => {
+                            self.complete = complete;
+                            self.last_error_armed = true;
+                            return Ok(None);
+                        }
+                    }
+                }
+                Frame::XorCatch(right) => {
+                    self.complete = true;
+                    self.last_error_armed = true;
+                    self.stack.push(Frame::XorEnd);
+                    self.stack.push(Frame::Run(right));
+                    return Ok(None);
+                }
+                // The error leaving the right branch is the new `:error:`.
+                Frame::XorEnd => {}
+                Frame::NewEnd(var) => self.end_new(var),
+                Frame::NextEnd { fold, cursor } => self.end_next(fold, cursor),
+                Frame::FoldEnd { fold } => {
+                    let is_stream = matches!(self.folds[fold].items, Items::Stream { .. });
+                    self.end_fold(fold);
+                    if is_stream {
+                        // Errors inside a fold over a stream stay inside it, for convergence.
+                        self.complete = false;
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Ok(Some(e))
+    }
+
+    // ----- the loop -----
+
+    fn step(&mut self, frame: Frame) -> Step {
+        match frame {
+            Frame::Run(id) => self.run_instr(id),
+            Frame::SeqRight(right) => {
+                if self.complete {
+                    self.stack.push(Frame::Run(right));
+                }
+                Ok(())
+            }
+            Frame::ParRight { right, right_start, right_cursor, after } => {
+                let left = Branch::Done { complete: self.complete };
+                self.cursor = right_cursor;
+                self.complete = right_start;
+                self.stack.push(Frame::ParEnd { left, after });
+                self.stack.push(Frame::Run(right));
+                Ok(())
+            }
+            Frame::ParEnd { left, after } => {
+                self.cursor = after;
+                if let Branch::Done { complete } = left {
+                    self.complete |= complete;
+                } else {
+                    self.last_error_armed = true;
+                }
+                Ok(())
+            }
+            Frame::XorCatch(_) => Ok(()),
+            Frame::XorEnd => {
+                self.error = None;
+                Ok(())
+            }
+            Frame::NewEnd(var) => {
+                self.end_new(var);
+                Ok(())
+            }
+            Frame::NextEnd { fold, cursor } => {
+                self.end_next(fold, cursor);
+                Ok(())
+            }
+            Frame::FoldEnd { fold } => {
+                self.end_fold(fold);
+                Ok(())
+            }
+        }
+    }
+
+    fn run_instr(&mut self, id: InstrId) -> Step {
+        self.current = id;
+        let script = self.script;
+        match &script.instr(id).kind {
+            InstrKind::Seq(a, b) => {
+                self.stack.push(Frame::SeqRight(*b));
+                self.stack.push(Frame::Run(*a));
+                Ok(())
+            }
+            InstrKind::Par(a, b) => self.par(*a, *b),
+            InstrKind::Xor(a, b) => {
+                self.stack.push(Frame::XorCatch(*b));
+                self.stack.push(Frame::Run(*a));
+                Ok(())
+            }
+            InstrKind::Null => Ok(()),
+            InstrKind::Never => {
+                self.complete = false;
+                Ok(())
+            }
+            InstrKind::New { var, body } => {
+                match var.kind {
+                    VarKind::Stream | VarKind::StreamMap => self.env.begin_new_stream(var.id),
+                    _ => self.env.begin_new_scalar(var.id),
+                }
+                self.stack.push(Frame::NewEnd(*var));
+                self.stack.push(Frame::Run(*body));
+                Ok(())
+            }
+            InstrKind::Match(m) => self.match_(m, true),
+            InstrKind::Mismatch(m) => self.match_(m, false),
+            InstrKind::Fail(f) => self.fail(f),
+            InstrKind::Call(c) => self.call(c),
+            InstrKind::Ap(ap) => self.ap(ap),
+            InstrKind::ApMap(ap) => self.ap_map(ap),
+            InstrKind::Canon(c) => self.canon(c),
+            InstrKind::Fold(f) => self.fold(id, f),
+            InstrKind::Next(var) => self.next(*var),
+        }
+    }
+
+    fn end_new(&mut self, var: Var) {
+        match var.kind {
+            VarKind::Stream | VarKind::StreamMap => self.env.end_new_stream(var.id),
+            _ => self.env.end_new_scalar(var.id),
+        }
+    }
+
+    // ----- par -----
+
+    fn par(&mut self, left: InstrId, right: InstrId) -> Step {
+        let (l, r) = match self.state_at_cursor() {
+            Some(State::Par { left, right }) => (*left, *right),
+            Some(other) => return Err(self.trace_error("par", other)),
+            None => {
+                let (l, r) = (self.trace.new_subtrace(), self.trace.new_subtrace());
+                self.put_state(State::Par { left: l, right: r });
+                (l, r)
+            }
+        };
+        let idx = (self.cursor.index as u64).to_le_bytes();
+        let left_cursor = Cursor { sub: l, index: 0, addr: address(&[&self.cursor.addr, &idx, b"L"]) };
+        let right_cursor = Cursor { sub: r, index: 0, addr: address(&[&self.cursor.addr, &idx, b"R"]) };
+        let after = Cursor { index: self.cursor.index + 1, ..self.cursor };
+        let starts = |id: InstrId| !matches!(self.script.instr(id).kind, InstrKind::Next(_));
+        let right_start = starts(right);
+        self.complete = starts(left);
+        self.cursor = left_cursor;
+        self.stack.push(Frame::ParRight { right, right_start, right_cursor, after });
+        self.stack.push(Frame::Run(left));
+        Ok(())
+    }
+
+    // ----- values -----
+
+    fn resolve(&self, v: &Value) -> Result<Got<Resolved>, Flow> {
+        let literal = |json: Json| Ok(Got::Ready(Resolved::One(Val { json: Rc::new(json), tetraplet: self.literal.clone() })));
+        match v {
+            Value::InitPeerId => literal(Json::from(self.params.init_peer_id.clone())),
+            Value::Timestamp => literal(Json::from(self.params.timestamp)),
+            Value::Ttl => literal(Json::from(self.params.ttl)),
+            Value::String(s) => literal(Json::from(&**s)),
+            Value::Number(ast::Number::Int(n)) => literal(Json::from(*n)),
+            Value::Number(ast::Number::Float(f)) => literal(serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null)),
+            Value::Bool(b) => literal(Json::from(*b)),
+            Value::EmptyArray => literal(Json::Array(Vec::new())),
+            Value::LastError(lens) => {
+                let base = Val { json: Rc::new(self.last_error.to_json()), tetraplet: self.literal.clone() };
+                self.apply_lens(Resolved::One(base), lens.as_ref()).map(Got::Ready)
+            }
+            Value::Error(lens) => {
+                let obj = self.error.as_ref().map(|(o, _)| o.clone()).unwrap_or_else(ErrorObject::none);
+                let base = Val { json: Rc::new(obj.to_json()), tetraplet: self.literal.clone() };
+                self.apply_lens(Resolved::One(base), lens.as_ref()).map(Got::Ready)
+            }
+            Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
+                let bound = match self.env.get(var.id, self.name(*var)) {
+                    Ok(b) => b.clone(),
+                    Err(e) if e.is_joinable() => return Ok(Got::Wait),
+                    Err(e) => return Err(e.into()),
+                };
+                let base = match bound {
+                    Bound::Val(v) => Resolved::One(v),
+                    Bound::Canon(c) => Resolved::Canon(c),
+                };
+                match self.apply_lens(base, lens.as_ref()) {
+                    // An accessor naming a scalar that is not set yet: wait as well.
+                    Err(Flow::Catchable(e)) if e.is_joinable() => Ok(Got::Wait),
+                    other => other.map(Got::Ready),
+                }
+            }
+            Value::Stream(var) | Value::StreamMap(var) => {
+                Err(Catchable::IncompatibleValueType(format!("{} `{}` cannot be used as a value", var.kind, self.name(*var))).into())
+            }
+        }
+    }
+
+    fn apply_lens(&self, base: Resolved, lens: Option<&ast::Lens>) -> Result<Resolved, Flow> {
+        match lens {
+            None => Ok(base),
+            Some(lens) => lens::apply(self, base, lens),
+        }
+    }
+
+    /// Resolves a triplet part that must be a string.
+    fn resolve_string(&self, v: &Value, what: &'static str) -> Result<Got<String>, Flow> {
+        Ok(match self.resolve(v)? {
+            Got::Wait => Got::Wait,
+            Got::Ready(r) => match &*r.json() {
+                Json::String(s) => Got::Ready(s.clone()),
+                other => return Err(Catchable::NonStringInTriplet { what, value: other.to_string() }.into()),
+            },
+        })
+    }
+
+    // ----- call -----
+
+    fn call(&mut self, c: &ast::Call) -> Step {
+        let peer = ready!(self, self.resolve_string(&c.peer, "the peer id"));
+        let service = ready!(self, self.resolve_string(&c.service, "the service id"));
+        let function = ready!(self, self.resolve_string(&c.function, "the function name"));
+        // Arguments are resolved before the trace is touched: a bad lens fails the call
+        // without a state, and a missing variable makes a local call wait.
+        let mut args = Vec::with_capacity(c.args.len());
+        let mut waiting = false;
+        for a in &c.args {
+            match self.resolve(a)? {
+                Got::Ready(r) => args.push(r),
+                Got::Wait => waiting = true,
+            }
+        }
+        let tetraplet =
+            Tetraplet { peer_pk: peer.clone(), service_id: service.clone(), function_name: function.clone(), lens: String::new() };
+        let me = &self.params.current_peer_id;
+        match self.state_at_cursor().cloned() {
+            None => {
+                if &peer != me {
+                    self.put_state(State::Call(CallState::RequestSent { by: me.clone(), call_id: None }));
+                    self.cursor.index += 1;
+                    self.next_peers.insert(peer);
+                } else if !waiting {
+                    self.request(service, function, &args);
+                    self.cursor.index += 1;
+                }
+                self.complete = false;
+                Ok(())
+            }
+            Some(State::Call(CallState::RequestSent { by, call_id: Some(id) })) if &by == me && &peer == me => {
+                match self.call_results.get(&id) {
+                    Some(result) => {
+                        self.used_results.insert(id);
+                        self.handle_result(c, &args, tetraplet, result.clone())
+                    }
+                    None => {
+                        self.cursor.index += 1;
+                        self.complete = false;
+                        Ok(())
+                    }
+                }
+            }
+            Some(State::Call(CallState::RequestSent { .. })) => {
+                if &peer == me && !waiting {
+                    self.request(service, function, &args);
+                }
+                self.cursor.index += 1;
+                self.complete = false;
+                Ok(())
+            }
+            Some(State::Call(CallState::Executed { result, output })) => {
+                if waiting {
+                    return Err(Uncatchable::InstructionParametersMismatch(format!(
+                        "`{}` has a result in the trace but its arguments are not available",
+                        instruction_text(self.script, self.current)
+                    ))
+                    .into());
+                }
+                let stored = self.verify_replay(result, &args, &tetraplet)?;
+                let value = self.load_value(stored.value)?;
+                let t = self.load_tetraplet(stored.tetraplet)?;
+                self.set_output(c.output, output, Val { json: Rc::new(value), tetraplet: Rc::new(t) })?;
+                self.cursor.index += 1;
+                Ok(())
+            }
+            Some(State::Call(CallState::Failed { result })) => {
+                let stored = self.verify_replay(result, &args, &tetraplet)?;
+                let value = self.load_value(stored.value)?;
+                self.cursor.index += 1;
+                Err(self.service_error(&value, peer).into())
+            }
+            Some(other) => Err(self.trace_error("call", &other)),
+        }
+    }
+
+    fn request(&mut self, service_id: String, function_name: String, args: &[Resolved]) {
+        self.last_call_id += 1;
+        let id = self.last_call_id;
+        let arguments = args.iter().map(|a| (*a.json()).clone()).collect();
+        let tetraplets = args.iter().map(Resolved::tetraplets).collect();
+        self.requests.insert(id, CallRequest { service_id, function_name, arguments, tetraplets });
+        self.put_state(State::Call(CallState::RequestSent { by: self.params.current_peer_id.clone(), call_id: Some(id) }));
+    }
+
+    fn argument_hash(args: &[Resolved]) -> Cid {
+        let array = Json::Array(args.iter().map(|a| (*a.json()).clone()).collect());
+        Cid::of("arguments", json_text(&array).as_bytes())
+    }
+
+    fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], tetraplet: Tetraplet, result: CallResult) -> Step {
+        let argument_hash = Self::argument_hash(args);
+        let tetraplet_cid = self.store.put_tetraplet(&tetraplet);
+        let peer = tetraplet.peer_pk.clone();
+        if result.ret_code == 0 {
+            let value = self.store.put_value(json_text(&result.result));
+            let cid = self.store.put_result(ServiceResult { value, argument_hash, tetraplet: tetraplet_cid });
+            let output = match c.output {
+                CallOutput::None => Output::Unused,
+                CallOutput::Scalar(_) => Output::Scalar,
+                CallOutput::Stream(_) => Output::Stream,
+            };
+            self.put_state(State::Call(CallState::Executed { result: cid, output }));
+            self.set_output(c.output, output, Val { json: Rc::new(result.result), tetraplet: Rc::new(tetraplet) })?;
+            self.cursor.index += 1;
+            Ok(())
+        } else {
+            let failure = serde_json::json!({ "ret_code": result.ret_code, "message": json_text(&result.result) });
+            let value = self.store.put_value(json_text(&failure));
+            let cid = self.store.put_result(ServiceResult { value, argument_hash, tetraplet: tetraplet_cid });
+            self.put_state(State::Call(CallState::Failed { result: cid }));
+            self.cursor.index += 1;
+            Err(self.service_error(&failure, peer).into())
+        }
+    }
+
+    fn service_error(&self, failure: &Json, peer_id: String) -> Catchable {
+        let ret_code = failure.get("ret_code").and_then(Json::as_i64).unwrap_or(i64::from(i32::MAX)) as i32;
+        let message = failure.get("message").and_then(Json::as_str).unwrap_or_default().to_owned();
+        Catchable::LocalServiceError { ret_code, message, peer_id }
+    }
+
+    /// A replayed call must have been made with the same arguments by the same service.
+    fn verify_replay(&self, result: Cid, args: &[Resolved], tetraplet: &Tetraplet) -> Result<ServiceResult, Flow> {
+        let stored = self.store.results.get(&result).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(result.to_string()))?;
+        let text = || instruction_text(self.script, self.current);
+        if stored.argument_hash != Self::argument_hash(args) {
+            return Err(Uncatchable::InstructionParametersMismatch(format!(
+                "the arguments of `{}` differ from those of its recorded result",
+                text()
+            ))
+            .into());
+        }
+        let recorded = self.load_tetraplet(stored.tetraplet)?;
+        if &recorded != tetraplet {
+            return Err(Uncatchable::InstructionParametersMismatch(format!(
+                "`{}` was recorded as a call to {}.{} on {}",
+                text(),
+                recorded.service_id,
+                recorded.function_name,
+                recorded.peer_pk
+            ))
+            .into());
+        }
+        Ok(stored)
+    }
+
+    fn load_value(&self, cid: Cid) -> Result<Json, Flow> {
+        let text = self.store.values.get(&cid).ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
+        serde_json::from_str(text).map_err(|e| Uncatchable::ValueForCidNotFound(format!("{cid}: {e}")).into())
+    }
+
+    fn load_tetraplet(&self, cid: Cid) -> Result<Tetraplet, Flow> {
+        self.store.tetraplets.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()).into())
+    }
+
+    fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val) -> Step {
+        match (out, recorded) {
+            (CallOutput::None, Output::Unused) => Ok(()),
+            (CallOutput::Scalar(var), Output::Scalar) => self.set_scalar(var, Bound::Val(val)),
+            (CallOutput::Stream(var), Output::Stream) => self.push_stream(var, val),
+            _ => Err(Uncatchable::CallResultNotCorrespond(format!(
+                "`{}` has a result recorded for another kind of output",
+                instruction_text(self.script, self.current)
+            ))
+            .into()),
+        }
+    }
+
+    fn set_scalar(&mut self, var: Var, value: Bound) -> Step {
+        let name = self.script.name(var.id);
+        self.env.set(var.id, name, value).map_err(Flow::from)
+    }
+
+    /// Appends to a stream the value of the state at the cursor.
+    fn push_stream(&mut self, var: Var, val: Val) -> Step {
+        let key = self.state_key();
+        let name = self.script.name(var.id);
+        self.env.push_stream(var.id, name, StreamValue { val, key }).map_err(Flow::from)
+    }
+
+    // ----- ap -----
+
+    fn ap(&mut self, ap: &ast::Ap) -> Step {
+        let value = ready!(self, self.resolve(&ap.source)).into_val();
+        match ap.dest.kind {
+            VarKind::Stream => self.ap_state(|this| this.push_stream(ap.dest, value)),
+            _ => self.set_scalar(ap.dest, Bound::Val(value)),
+        }
+    }
+
+    fn ap_map(&mut self, ap: &ast::ApMap) -> Step {
+        let key = ready!(self, self.resolve(&ap.key)).json();
+        let value = ready!(self, self.resolve(&ap.value)).into_val();
+        let key = match &*key {
+            Json::String(_) => (*key).clone(),
+            Json::Number(n) if n.is_i64() || n.is_u64() => (*key).clone(),
+            other => return Err(Catchable::StreamMapError(format!("a map key must be a string or an integer, not {other}")).into()),
+        };
+        let entry = serde_json::json!({ "key": key, "value": *value.json });
+        let val = Val { json: Rc::new(entry), tetraplet: value.tetraplet };
+        self.ap_state(|this| this.push_stream(ap.map, val))
+    }
+
+    /// Takes or records the `Ap` state, then performs the append.
+    fn ap_state(&mut self, append: impl FnOnce(&mut Self) -> Step) -> Step {
+        match self.state_at_cursor() {
+            None | Some(State::Ap) => {}
+            Some(other) => return Err(self.trace_error("ap", &other.clone())),
+        }
+        self.put_state(State::Ap);
+        append(self)?;
+        self.cursor.index += 1;
+        Ok(())
+    }
+
+    // ----- canon -----
+
+    fn canon(&mut self, c: &ast::Canon) -> Step {
+        let peer = ready!(self, self.resolve_string(&c.peer, "the canon peer id"));
+        let me = self.params.current_peer_id.clone();
+        let result = match self.state_at_cursor().cloned() {
+            Some(State::Canon(CanonState::Executed { result })) => result,
+            Some(State::Canon(CanonState::RequestSent { .. })) | None if peer != me => {
+                if self.state_at_cursor().is_none() {
+                    self.put_state(State::Canon(CanonState::RequestSent { by: me }));
+                }
+                self.cursor.index += 1;
+                self.next_peers.insert(peer);
+                self.complete = false;
+                return Ok(());
+            }
+            Some(State::Canon(CanonState::RequestSent { .. })) | None => {
+                let tetraplet = self.store.put_tetraplet(&Tetraplet {
+                    peer_pk: peer.clone(),
+                    service_id: String::new(),
+                    function_name: String::new(),
+                    lens: String::new(),
+                });
+                let values: Vec<Val> =
+                    self.env.stream(c.source.id).map(|s| s.values.iter().map(|v| v.val.clone()).collect()).unwrap_or_default();
+                let elements = values
+                    .iter()
+                    .map(|v| CanonElement {
+                        value: self.store.put_value(json_text(&v.json)),
+                        tetraplet: self.store.put_tetraplet(&v.tetraplet),
+                    })
+                    .collect();
+                let cid = self.store.put_canon(CanonResult { tetraplet, elements });
+                self.put_state(State::Canon(CanonState::Executed { result: cid }));
+                cid
+            }
+            Some(other) => return Err(self.trace_error("canon", &other)),
+        };
+        let canon = self.load_canon(result, &peer)?;
+        self.cursor.index += 1;
+        match c.dest.kind {
+            VarKind::Scalar => {
+                // The map-to-scalar form: an object with the first value of each key.
+                let mut m = serde_json::Map::new();
+                for e in &canon.elements {
+                    let key = env::map_key_string(e.json.get("key").unwrap_or(&Json::Null));
+                    m.entry(key).or_insert_with(|| e.json.get("value").cloned().unwrap_or(Json::Null));
+                }
+                self.set_scalar(c.dest, Bound::Val(Val { json: Rc::new(Json::Object(m)), tetraplet: canon.tetraplet.clone() }))
+            }
+            _ => self.set_scalar(c.dest, Bound::Canon(Rc::new(canon))),
+        }
+    }
+
+    fn load_canon(&self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
+        let record = self.store.canons.get(&cid).ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
+        let tetraplet = self.load_tetraplet(record.tetraplet)?;
+        if tetraplet.peer_pk != peer {
+            return Err(Uncatchable::InstructionParametersMismatch(format!(
+                "`{}` was recorded as taken on {}, not {peer}",
+                instruction_text(self.script, self.current),
+                tetraplet.peer_pk
+            ))
+            .into());
+        }
+        let mut elements = Vec::with_capacity(record.elements.len());
+        for e in &record.elements {
+            elements.push(Val { json: Rc::new(self.load_value(e.value)?), tetraplet: Rc::new(self.load_tetraplet(e.tetraplet)?) });
+        }
+        Ok(CanonValue::new(elements, Rc::new(tetraplet), self.current_canon_is_map()))
+    }
+
+    /// Whether the running `canon` snapshots a stream map (the record itself does not say).
+    fn current_canon_is_map(&self) -> bool {
+        matches!(&self.script.instr(self.current).kind, InstrKind::Canon(c) if c.source.kind == VarKind::StreamMap)
+    }
+
+    // ----- match, fail -----
+
+    fn match_(&mut self, m: &ast::Match, equal: bool) -> Step {
+        let left = ready!(self, self.resolve(&m.left)).json();
+        let right = ready!(self, self.resolve(&m.right)).json();
+        if (left == right) == equal {
+            self.stack.push(Frame::Run(m.body));
+            Ok(())
+        } else if equal {
+            Err(Catchable::MatchValuesNotEqual.into())
+        } else {
+            Err(Catchable::MismatchValuesEqual.into())
+        }
+    }
+
+    fn fail(&mut self, f: &Fail) -> Step {
+        self.complete = false;
+        match f {
+            Fail::Literal { code, message } => Err(Catchable::UserError { code: *code, message: message.to_string() }.into()),
+            Fail::LastError => Err(Catchable::Rethrown(self.last_error.clone()).into()),
+            Fail::Error => match &self.error {
+                Some((_, original)) => Err(original.clone().into()),
+                None => Err(Catchable::Rethrown(ErrorObject::none()).into()),
+            },
+            Fail::Value(v) => {
+                let json = ready!(self, self.resolve(v)).json();
+                let code = json.get("error_code").and_then(Json::as_i64);
+                let message = json.get("message").and_then(Json::as_str);
+                match (code, message) {
+                    (Some(code), Some(message)) if code != 0 => Err(Catchable::UserError { code, message: message.to_owned() }.into()),
+                    _ => Err(Catchable::InvalidErrorObject(format!(
+                        "expected an object with a non-zero integer `error_code` and a string `message`, got {json}"
+                    ))
+                    .into()),
+                }
+            }
+        }
+    }
+
+    // ----- fold and next -----
+
+    fn fold(&mut self, id: InstrId, f: &ast::Fold) -> Step {
+        match &f.iterable {
+            Value::Stream(var) | Value::StreamMap(var) => self.fold_stream(id, f, *var),
+            other => {
+                let items = match ready!(self, self.resolve(other)) {
+                    Resolved::Canon(c) if c.is_map => lens::canon_map_entries(&c),
+                    Resolved::Canon(c) => c.elements.clone(),
+                    Resolved::One(v) => match &*v.json {
+                        Json::Array(a) => a
+                            .iter()
+                            .enumerate()
+                            .map(|(i, x)| Val { json: Rc::new(x.clone()), tetraplet: Rc::new(v.tetraplet.with_lens(&format!(".$.[{i}]"))) })
+                            .collect(),
+                        other => return Err(Catchable::FoldIteratesOverNonArray(other.to_string()).into()),
+                    },
+                };
+                if items.is_empty() {
+                    return Ok(());
+                }
+                self.start_fold(id, f, Items::Fixed(items), None)
+            }
+        }
+    }
+
+    fn fold_stream(&mut self, id: InstrId, f: &ast::Fold, var: Var) -> Step {
+        let Some(level) = self.env.stream_level(var.id) else {
+            // A stream nobody wrote yet: wait for values.
+            self.complete = false;
+            return Ok(());
+        };
+        match self.state_at_cursor() {
+            Some(State::Fold { .. }) => {}
+            None => self.put_state(State::Fold { iterations: Vec::new() }),
+            Some(other) => return Err(self.trace_error("fold", &other.clone())),
+        }
+        let fold_state = (self.cursor.sub, self.cursor.index);
+        let fold_addr = address(&[&self.cursor.addr, &(self.cursor.index as u64).to_le_bytes(), b"F"]);
+        let after = Cursor { index: self.cursor.index + 1, ..self.cursor };
+        if self.env.stream_at(var.id, level).is_none_or(|s| s.values.is_empty()) {
+            self.cursor = after;
+            self.complete = false;
+            return Ok(());
+        }
+        self.start_fold(id, f, Items::Stream { var: var.id, level, fold_state, fold_addr }, Some(after))
+    }
+
+    fn start_fold(&mut self, id: InstrId, f: &ast::Fold, items: Items, after: Option<Cursor>) -> Step {
+        let fold = self.folds.len();
+        self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items, position: 0, after });
+        self.stack.push(Frame::FoldEnd { fold });
+        self.begin_iteration(fold)
+    }
+
+    /// The item at a fold's position, if any.
+    fn item(&self, fold: usize) -> Option<(Val, Option<ValueKey>)> {
+        let ctx = &self.folds[fold];
+        match &ctx.items {
+            Items::Fixed(v) => v.get(ctx.position).map(|v| (v.clone(), None)),
+            Items::Stream { var, level, .. } => {
+                self.env.stream_at(*var, *level)?.values.get(ctx.position).map(|v| (v.val.clone(), Some(v.key)))
+            }
+        }
+    }
+
+    /// Binds the iterator to the current item and runs the body (in the item's subtrace for streams).
+    fn begin_iteration(&mut self, fold: usize) -> Step {
+        let Some((val, key)) = self.item(fold) else { return Ok(()) };
+        if let (Some(key), Items::Stream { fold_state, fold_addr, .. }) = (key, &self.folds[fold].items) {
+            let (fold_state, fold_addr) = (*fold_state, *fold_addr);
+            let sub = self.iteration_subtrace(fold_state, key)?;
+            self.cursor = Cursor { sub, index: 0, addr: address(&[&fold_addr, &key.0]) };
+        }
+        self.env.push_scope();
+        let iterator = self.folds[fold].iterator;
+        self.set_scalar(iterator, Bound::Val(val))?;
+        let body = match &self.script.instr(self.folds[fold].instr).kind {
+            InstrKind::Fold(f) => f.body,
+            _ => return Err(Uncatchable::FoldStateNotFound(self.name(iterator).to_owned()).into()),
+        };
+        self.complete = true;
+        self.stack.push(Frame::Run(body));
+        Ok(())
+    }
+
+    /// Finds or creates the subtrace of the iteration over `key` in a fold state.
+    fn iteration_subtrace(&mut self, (sub, index): (SubtraceId, usize), key: ValueKey) -> Result<SubtraceId, Flow> {
+        let existing = match self.trace.subtraces.get(sub.0 as usize).and_then(|s| s.get(index)) {
+            Some(State::Fold { iterations }) => iterations.binary_search_by(|it| it.value.cmp(&key)),
+            _ => return Err(Uncatchable::FoldStateNotFound(format!("at {index}")).into()),
+        };
+        match existing {
+            Ok(i) => match &self.trace.subtraces[sub.0 as usize][index] {
+                State::Fold { iterations } => Ok(iterations[i].subtrace),
+                _ => Err(Uncatchable::FoldStateNotFound(format!("at {index}")).into()),
+            },
+            Err(i) => {
+                let new = self.trace.new_subtrace();
+                if let State::Fold { iterations } = &mut self.trace.subtraces[sub.0 as usize][index] {
+                    iterations.insert(i, FoldIteration { value: key, subtrace: new });
+                }
+                Ok(new)
+            }
+        }
+    }
+
+    fn next(&mut self, var: Var) -> Step {
+        let Some(fold) = self.folds.iter().rposition(|f| f.iterator.id == var.id) else {
+            return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into());
+        };
+        let saved = self.cursor;
+        self.folds[fold].position += 1;
+        if self.item(fold).is_some() {
+            self.stack.push(Frame::NextEnd { fold, cursor: saved });
+            return self.begin_iteration(fold);
+        }
+        self.folds[fold].position -= 1;
+        let last = match &self.script.instr(self.folds[fold].instr).kind {
+            InstrKind::Fold(f) => f.last,
+            _ => None,
+        };
+        match last {
+            Some(last) => self.stack.push(Frame::Run(last)),
+            // Without a last instruction a stream fold waits for more values.
+            None if matches!(self.folds[fold].items, Items::Stream { .. }) => self.complete = false,
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn end_next(&mut self, fold: usize, cursor: Cursor) {
+        self.env.pop_scope();
+        self.folds[fold].position -= 1;
+        if matches!(self.folds[fold].items, Items::Stream { .. }) {
+            self.cursor = cursor;
+        }
+    }
+
+    fn end_fold(&mut self, fold: usize) {
+        self.env.pop_scope();
+        if let Some(after) = self.folds[fold].after {
+            self.cursor = after;
+        }
+        self.folds.truncate(fold);
+    }
+}

@@ -1,0 +1,226 @@
+//! `air-vm`: parse, execute and merge AIR.
+//!
+//! The VM is a pure function run by every peer a particle reaches:
+//! [`invoke`]`(script, previous data, incoming data, run parameters, call results)`
+//! gives back the new data, the peers to send the particle to, and the service calls
+//! the host must make. It merges the two datas, re-executes the script from the root
+//! against the merged trace, and records what it did. No file system, clock or threads.
+
+pub mod data;
+mod data_view;
+pub mod errors;
+mod exec;
+pub mod limits;
+pub mod local;
+pub mod merge;
+pub mod sign;
+pub mod syntax;
+pub mod trace;
+pub mod value;
+
+use data::{Data, DataError};
+use errors::{PreparationError, UNPROCESSED_CALL_RESULT};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+pub use value::{ErrorObject, Tetraplet};
+
+/// What a peer knows about the particle it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunParameters {
+    pub init_peer_id: String,
+    pub current_peer_id: String,
+    /// Particle creation time, milliseconds since the epoch.
+    pub timestamp: u64,
+    /// Particle time to live, milliseconds.
+    pub ttl: u32,
+    pub particle_id: String,
+    /// The current peer's Ed25519 secret key: results it produces are signed with it.
+    /// `None` leaves them unsigned.
+    pub secret_key: Option<[u8; 32]>,
+    /// Whether the incoming data's signatures are checked. Off only for hand-built traces.
+    pub check_signatures: bool,
+}
+
+/// A service's answer to a call request, fed back by the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    /// 0 for success; anything else makes the call fail.
+    pub ret_code: i32,
+    /// The result, or for a failure the error (its JSON text becomes the message).
+    pub result: serde_json::Value,
+}
+
+impl CallResult {
+    pub fn ok(result: serde_json::Value) -> Self {
+        CallResult { ret_code: 0, result }
+    }
+
+    pub fn error(ret_code: i32, message: impl Into<String>) -> Self {
+        CallResult { ret_code, result: serde_json::Value::String(message.into()) }
+    }
+}
+
+/// A service call the host must make on this peer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRequest {
+    pub service_id: String,
+    pub function_name: String,
+    pub arguments: Vec<serde_json::Value>,
+    /// For each argument, where its value (or each value of a canon) came from.
+    pub tetraplets: Vec<Vec<Tetraplet>>,
+}
+
+/// What a run gives back to the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// 0, or the code of the error that ended the run.
+    pub ret_code: i64,
+    pub error_message: String,
+    /// The data to store and to send on.
+    pub data: Vec<u8>,
+    /// Peers to send the particle to, sorted.
+    pub next_peers: Vec<String>,
+    /// Calls for the host to make, by call id.
+    pub call_requests: BTreeMap<u32, CallRequest>,
+}
+
+impl Outcome {
+    fn kept(prev: &[u8], code: i64, message: String) -> Self {
+        Outcome { ret_code: code, error_message: message, data: prev.to_vec(), next_peers: Vec::new(), call_requests: BTreeMap::new() }
+    }
+}
+
+/// Runs `air` on this peer: merges `prev_data` with `incoming_data`, re-executes, and
+/// returns the new data with next peers and call requests. On a preparation or
+/// uncatchable error the previous data comes back unchanged.
+pub fn invoke(
+    air: &str,
+    prev_data: &[u8],
+    incoming_data: &[u8],
+    params: &RunParameters,
+    call_results: &BTreeMap<u32, CallResult>,
+) -> Outcome {
+    match prepare(air, prev_data, incoming_data, params, call_results) {
+        Err(e) => Outcome::kept(prev_data, e.code(), e.to_string()),
+        Ok(p) => execute(p, prev_data, params, call_results),
+    }
+}
+
+struct Prepared {
+    script: syntax::ast::Script,
+    prev: Data,
+    incoming: Data,
+    key: Option<sign::KeyPair>,
+}
+
+fn prepare(
+    air: &str,
+    prev_data: &[u8],
+    incoming_data: &[u8],
+    params: &RunParameters,
+    call_results: &BTreeMap<u32, CallResult>,
+) -> Result<Prepared, PreparationError> {
+    use limits::*;
+    if air.len() > MAX_AIR_SIZE_BYTES {
+        return Err(PreparationError::SizeLimit(format!("the script has {} bytes; the limit is {MAX_AIR_SIZE_BYTES}", air.len())));
+    }
+    if incoming_data.len() > MAX_DATA_SIZE_BYTES {
+        return Err(PreparationError::SizeLimit(format!(
+            "the incoming data has {} bytes; the limit is {MAX_DATA_SIZE_BYTES}",
+            incoming_data.len()
+        )));
+    }
+    for (id, r) in call_results {
+        let size = value::json_text(&r.result).len();
+        if size > MAX_CALL_RESULT_SIZE_BYTES {
+            return Err(PreparationError::SizeLimit(format!(
+                "call result {id} has {size} bytes; the limit is {MAX_CALL_RESULT_SIZE_BYTES}"
+            )));
+        }
+    }
+    let prev = Data::from_bytes(prev_data).map_err(|e| PreparationError::PrevData(e.to_string()))?;
+    let incoming = Data::from_bytes(incoming_data).map_err(|e| match e {
+        DataError::UnsupportedVersion { .. } => PreparationError::UnsupportedVersion(e.to_string()),
+        DataError::Verification(_) => PreparationError::CidStore(e.to_string()),
+        _ => PreparationError::IncomingData(e.to_string()),
+    })?;
+    let key = params.secret_key.map(sign::KeyPair::from_seed);
+    if let Some(key) = &key
+        && key.peer_id() != params.current_peer_id
+    {
+        return Err(PreparationError::MalformedKey(format!(
+            "the secret key belongs to {}, not to the current peer {}",
+            key.peer_id(),
+            params.current_peer_id
+        )));
+    }
+    if params.check_signatures {
+        sign::verify(&incoming, &params.particle_id).map_err(PreparationError::Signature)?;
+    }
+    let script = syntax::parse(air).map_err(|e| PreparationError::AirParse(e.to_string()))?;
+    Ok(Prepared { script, prev, incoming, key })
+}
+
+fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
+    let Prepared { script, prev, incoming, key } = p;
+    let trace = match merge::merge_traces(&prev.trace, &incoming.trace) {
+        Ok(t) => t,
+        Err(e) => {
+            let e = errors::Uncatchable::Merge(e.to_string());
+            return Outcome::kept(prev_data, e.code(), e.to_string());
+        }
+    };
+    let mut store = prev.store.clone();
+    store.absorb(incoming.store.clone());
+    let merged = Data { trace, store, ..Data::default() };
+    let mut signatures = if params.check_signatures {
+        match sign::merge_signatures(&prev, &incoming, &merged, &params.current_peer_id) {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome::kept(
+                    prev_data,
+                    PreparationError::Signature(e.clone()).code(),
+                    format!("incoming data's signatures do not verify: {e}"),
+                );
+            }
+        }
+    } else {
+        let mut s = prev.signatures.clone();
+        s.extend(incoming.signatures.clone());
+        s
+    };
+    let Data { trace, store, .. } = merged;
+    let run = exec::Interpreter::new(&script, params, trace, store, prev.last_call_id, call_results).run();
+    let done = match run {
+        Ok(done) => done,
+        Err(e) => return Outcome::kept(prev_data, e.code(), e.to_string()),
+    };
+    let mut data = Data {
+        trace: done.trace,
+        store: done.store,
+        signatures: BTreeMap::new(),
+        last_call_id: done.last_call_id,
+        interpreter_version: data::INTERPRETER_VERSION.to_owned(),
+    };
+    if let Some(key) = &key {
+        let mine = sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default();
+        if mine.is_empty() {
+            signatures.remove(&params.current_peer_id);
+        } else {
+            signatures.insert(params.current_peer_id.clone(), sign::sign(key, &mine, &params.particle_id));
+        }
+    }
+    data.signatures = signatures;
+    let (ret_code, error_message) = match (&done.error, done.unused_results.is_empty()) {
+        (Some(e), _) => (e.error_code, e.message.clone()),
+        (None, false) => (UNPROCESSED_CALL_RESULT, format!("call results {:?} were not consumed by any call", done.unused_results)),
+        (None, true) => (0, String::new()),
+    };
+    Outcome {
+        ret_code,
+        error_message,
+        data: data.to_bytes(),
+        next_peers: done.next_peers.into_iter().collect(),
+        call_requests: done.call_requests,
+    }
+}

@@ -1,0 +1,133 @@
+//! Peer identities and result signatures.
+//!
+//! Peer IDs are libp2p peer IDs of Ed25519 keys (`12D3KooW…`): the identity multihash
+//! of the protobuf-encoded public key, in base58. So a peer ID carries its public key,
+//! and anyone can check a signature made by the peer it names.
+//!
+//! Each peer signs the sorted list of CIDs of the results it produced (service results
+//! and canon snapshots), salted with the particle ID, so nobody can attribute a result
+//! to another peer and data cannot be replayed into another particle.
+
+use crate::data::{Data, Signature, Store, encode_record};
+use crate::trace::{CallState, CanonState, State};
+use crate::value::Cid;
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use std::collections::BTreeMap;
+
+/// Protobuf prefix of an Ed25519 public key (field 1 = key type 1, field 2 = 32 bytes),
+/// preceded by the identity multihash header (code 0, length 36).
+const PEER_ID_PREFIX: [u8; 6] = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
+
+/// An Ed25519 key pair of a peer.
+#[derive(Debug, Clone)]
+pub struct KeyPair(SigningKey);
+
+impl KeyPair {
+    /// The key pair whose secret key is `seed` (32 bytes).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        KeyPair(SigningKey::from_bytes(&seed))
+    }
+
+    /// A key pair derived from a name and a seed, for simulated peers and tests.
+    pub fn derive(name: &str, seed: u64) -> Self {
+        let mut h = blake3::Hasher::new_derive_key("aqua peer key v1");
+        h.update(&seed.to_le_bytes());
+        h.update(name.as_bytes());
+        KeyPair::from_seed(*h.finalize().as_bytes())
+    }
+
+    pub fn secret(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    pub fn peer_id(&self) -> String {
+        peer_id_of(&self.0.verifying_key())
+    }
+
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
+    }
+}
+
+pub fn peer_id_of(key: &VerifyingKey) -> String {
+    let mut bytes = PEER_ID_PREFIX.to_vec();
+    bytes.extend_from_slice(key.as_bytes());
+    bs58::encode(bytes).into_string()
+}
+
+/// The public key inside a peer ID, if it is an Ed25519 peer ID.
+pub fn public_key_of(peer_id: &str) -> Option<VerifyingKey> {
+    let bytes = bs58::decode(peer_id).into_vec().ok()?;
+    let key = bytes.strip_prefix(PEER_ID_PREFIX.as_slice())?;
+    VerifyingKey::from_bytes(key.try_into().ok()?).ok()
+}
+
+/// What each peer produced in a trace: its sorted result CIDs.
+pub fn produced(data: &Data) -> BTreeMap<String, Vec<Cid>> {
+    let mut out: BTreeMap<String, Vec<Cid>> = BTreeMap::new();
+    let peer_of = |store: &Store, tetraplet: Cid| store.tetraplets.get(&tetraplet).map(|t| t.peer_pk.clone());
+    for states in &data.trace.subtraces {
+        for s in states {
+            let (cid, peer) = match s {
+                State::Call(CallState::Executed { result, .. } | CallState::Failed { result }) => {
+                    (*result, data.store.results.get(result).and_then(|r| peer_of(&data.store, r.tetraplet)))
+                }
+                State::Canon(CanonState::Executed { result }) => {
+                    (*result, data.store.canons.get(result).and_then(|c| peer_of(&data.store, c.tetraplet)))
+                }
+                _ => continue,
+            };
+            if let Some(peer) = peer {
+                out.entry(peer).or_default().push(cid);
+            }
+        }
+    }
+    for cids in out.values_mut() {
+        cids.sort();
+    }
+    out
+}
+
+/// The bytes a peer signs.
+fn message(cids: &[Cid], particle_id: &str) -> Vec<u8> {
+    encode_record(&(cids, particle_id))
+}
+
+pub fn sign(key: &KeyPair, cids: &[Cid], particle_id: &str) -> Signature {
+    Signature(key.sign(&message(cids, particle_id)))
+}
+
+/// Checks that every result in `data` is signed by the peer it is attributed to.
+pub fn verify(data: &Data, particle_id: &str) -> Result<(), String> {
+    for (peer, cids) in produced(data) {
+        let sig = data.signatures.get(&peer).ok_or_else(|| format!("results attributed to peer {peer} carry no signature of that peer"))?;
+        let key = public_key_of(&peer).ok_or_else(|| format!("{peer} is not an Ed25519 peer ID, so its results cannot be checked"))?;
+        let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
+        key.verify(&message(&cids, particle_id), &sig)
+            .map_err(|_| format!("the signature of peer {peer} does not cover its results in this particle (forged or replayed data)"))?;
+    }
+    Ok(())
+}
+
+/// Picks, for each peer with results in `merged`, the signature (from `prev` or
+/// `incoming`) that covers exactly those results.
+pub fn merge_signatures(prev: &Data, incoming: &Data, merged: &Data, skip_peer: &str) -> Result<BTreeMap<String, Signature>, String> {
+    let (p, i) = (produced(prev), produced(incoming));
+    let mut out = BTreeMap::new();
+    for (peer, cids) in produced(merged) {
+        if peer == skip_peer {
+            continue;
+        }
+        let pick = if i.get(&peer) == Some(&cids) {
+            incoming.signatures.get(&peer)
+        } else if p.get(&peer) == Some(&cids) {
+            prev.signatures.get(&peer)
+        } else {
+            return Err(format!("the results of peer {peer} in the previous and the incoming data are not one contained in the other"));
+        };
+        if let Some(sig) = pick {
+            out.insert(peer, sig.clone());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,608 @@
+//! The AIR lexer.
+//!
+//! A small logos DFA splits the source into parentheses, brackets, string literals and
+//! "words" (maximal runs of other characters, like AquaVM's lexer). Each word is then
+//! classified by hand into a keyword, a number, a special value or a variable with an
+//! optional lens; doing this by hand gives precise, friendly error messages.
+//! Variable names are interned here, so tokens already carry final AST values.
+
+use std::collections::HashMap;
+
+use logos::Logos;
+
+use super::ast::{Accessor, Lens, LensKind, Number, Span, Value, Var, VarId, VarKind};
+use super::error::ParseError;
+
+/// AquaVM rejects float literals longer than this, so that every peer reads them alike.
+const MAX_FLOAT_LITERAL_LEN: usize = 11;
+
+/// The raw tokens found by logos; private to the syntax module.
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+#[logos(skip r"\s+")]
+// A comment runs to the end of the line, so reading to the newline is intended.
+#[logos(skip(r";[^\n]*", allow_greedy = true))]
+enum Raw {
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    /// A string literal; the callback finds the closing quote (AIR strings have no escapes).
+    #[token("\"", string_end)]
+    Str,
+    /// Anything else up to a delimiter. `[...]` groups are included so that lenses such as
+    /// `x.$.[0]` stay one word; the closing `]` is optional so that a missing one is
+    /// reported inside the lens rather than as a stray bracket.
+    #[regex(r#"[^\s()\[\]";]+(\[[^\s()\[\]";]*\]?[^\s()\[\]";]*)*"#)]
+    Word,
+}
+
+/// Consumes a string literal's body; on a missing closing quote, consumes the rest of the
+/// input (so lexing stops) and reports an error.
+fn string_end(lex: &mut logos::Lexer<'_, Raw>) -> bool {
+    match lex.remainder().find('"') {
+        Some(i) => {
+            lex.bump(i + 1);
+            true
+        }
+        None => {
+            lex.bump(lex.remainder().len());
+            false
+        }
+    }
+}
+
+/// Instruction names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Keyword {
+    Call,
+    Ap,
+    Canon,
+    Seq,
+    Par,
+    Xor,
+    Match,
+    Mismatch,
+    Fold,
+    Next,
+    New,
+    Never,
+    Null,
+    Fail,
+}
+
+impl Keyword {
+    /// Every instruction name, for "did you mean" suggestions.
+    pub(crate) const ALL: [Keyword; 14] = [
+        Keyword::Call,
+        Keyword::Ap,
+        Keyword::Canon,
+        Keyword::Seq,
+        Keyword::Par,
+        Keyword::Xor,
+        Keyword::Match,
+        Keyword::Mismatch,
+        Keyword::Fold,
+        Keyword::Next,
+        Keyword::New,
+        Keyword::Never,
+        Keyword::Null,
+        Keyword::Fail,
+    ];
+
+    /// The keyword as written in AIR.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Keyword::Call => "call",
+            Keyword::Ap => "ap",
+            Keyword::Canon => "canon",
+            Keyword::Seq => "seq",
+            Keyword::Par => "par",
+            Keyword::Xor => "xor",
+            Keyword::Match => "match",
+            Keyword::Mismatch => "mismatch",
+            Keyword::Fold => "fold",
+            Keyword::Next => "next",
+            Keyword::New => "new",
+            Keyword::Never => "never",
+            Keyword::Null => "null",
+            Keyword::Fail => "fail",
+        }
+    }
+
+    /// The keyword spelled `word`, if any.
+    pub(crate) fn from_word(word: &str) -> Option<Keyword> {
+        Keyword::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+}
+
+/// A token as the parser sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Token {
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Kw(Keyword),
+    /// Any single-token value: literal, number, boolean, special value or variable.
+    Value(Value),
+}
+
+/// A token with its byte range, as lalrpop expects it.
+pub(crate) type Spanned = (usize, Token, usize);
+
+/// Interns variable names (sigil included) in order of first appearance.
+#[derive(Debug, Default)]
+struct Interner<'a> {
+    ids: HashMap<&'a str, VarId>,
+    names: Vec<Box<str>>,
+}
+
+impl<'a> Interner<'a> {
+    fn intern(&mut self, name: &'a str) -> VarId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = VarId(u32::try_from(self.names.len()).expect("names are bounded by the script size"));
+        self.ids.insert(name, id);
+        self.names.push(name.into());
+        id
+    }
+}
+
+/// The AIR lexer: an iterator of spanned tokens, stopping after the first error.
+#[derive(Debug)]
+pub(crate) struct Lexer<'a> {
+    raw: logos::Lexer<'a, Raw>,
+    interner: Interner<'a>,
+    failed: bool,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(source: &'a str) -> Self {
+        Lexer { raw: Raw::lexer(source), interner: Interner::default(), failed: false }
+    }
+
+    /// The interned names, indexed by [`VarId`].
+    pub(crate) fn into_names(self) -> Vec<Box<str>> {
+        self.interner.names
+    }
+
+    fn word(&mut self, word: &'a str, start: usize) -> Result<Token, ParseError> {
+        let span = Span::new(start, start + word.len());
+        if let Some(kw) = Keyword::from_word(word) {
+            return Ok(Token::Kw(kw));
+        }
+        let value = match word {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "%init_peer_id%" => Value::InitPeerId,
+            "%timestamp%" => Value::Timestamp,
+            "%ttl%" => Value::Ttl,
+            _ => {
+                if let Some(rest) = word.strip_prefix("%last_error%") {
+                    Value::LastError(self.optional_lens(rest, start + word.len() - rest.len())?)
+                } else if let Some(rest) = word.strip_prefix(":error:") {
+                    Value::Error(self.optional_lens(rest, start + word.len() - rest.len())?)
+                } else if starts_like_number(word) {
+                    Value::Number(number(word, span)?)
+                } else {
+                    self.variable(word, start)?
+                }
+            }
+        };
+        Ok(Token::Value(value))
+    }
+
+    fn variable(&mut self, word: &'a str, start: usize) -> Result<Value, ParseError> {
+        let (kind, sigil_len) = if word.starts_with("#$") {
+            (VarKind::CanonStream, 2)
+        } else if word.starts_with("#%") {
+            (VarKind::CanonMap, 2)
+        } else if word.starts_with('#') {
+            (VarKind::CanonStream, 1)
+        } else if word.starts_with('$') {
+            (VarKind::Stream, 1)
+        } else if word.starts_with('%') {
+            (VarKind::StreamMap, 1)
+        } else {
+            (VarKind::Scalar, 0)
+        };
+        let whole = Span::new(start, start + word.len());
+        if word.len() > 2 && (word.starts_with('%') && word.ends_with('%') || word.starts_with(':')) {
+            return Err(ParseError::new(format!("unknown special value `{word}`"), whole)
+                .with_hint("the special values are %init_peer_id%, %last_error%, :error:, %timestamp% and %ttl%"));
+        }
+        let rest = &word[sigil_len..];
+        let name_len = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+        let name_end = sigil_len + name_len;
+        if name_len == 0 {
+            let (msg, at) = match rest.chars().next() {
+                None => (format!("`{word}` needs a name after the sigil"), whole),
+                Some(c) => (invalid_char_message(c, word), char_span(start + sigil_len, c)),
+            };
+            return Err(ParseError::new(msg, at).with_hint("names are made of letters, digits, `_` and `-`, e.g. `$results` or `-relay-`"));
+        }
+        let after = &word[name_end..];
+        if let Some(c) = after.chars().next()
+            && c != '.'
+        {
+            return Err(ParseError::new(invalid_char_message(c, word), char_span(start + name_end, c))
+                .with_hint("names are made of letters, digits, `_` and `-`; a lens starts with `.$` or is `.length`"));
+        }
+        let name = &word[..name_end];
+        let var = Var { id: self.interner.intern(name), kind, span: Span::new(start, start + name_end) };
+        let lens = self.optional_lens(after, start + name_end)?;
+        Ok(match kind {
+            VarKind::Scalar => Value::Scalar { var, lens },
+            VarKind::CanonStream => Value::CanonStream { var, lens },
+            VarKind::CanonMap => Value::CanonMap { var, lens },
+            VarKind::Stream | VarKind::StreamMap => {
+                if let Some(lens) = lens {
+                    return Err(ParseError::new(format!("`{name}` is a {kind}; lenses cannot be applied to a {kind}"), lens.span)
+                        .with_hint(format!(
+                            "canonicalize it first, e.g. `(canon peer {name} #canon)`, then use `#canon{}`",
+                            &word[name_end..]
+                        )));
+                }
+                if kind == VarKind::Stream { Value::Stream(var) } else { Value::StreamMap(var) }
+            }
+        })
+    }
+
+    fn optional_lens(&mut self, text: &'a str, start: usize) -> Result<Option<Lens>, ParseError> {
+        if text.is_empty() { Ok(None) } else { self.lens(text, start).map(Some) }
+    }
+
+    /// Parses a lens: `.length`, or `.$` followed by accessors and an optional `!`.
+    fn lens(&mut self, text: &'a str, start: usize) -> Result<Lens, ParseError> {
+        let span = Span::new(start, start + text.len());
+        let hint = "a lens is `.length`, or `.$` followed by accessors such as `.field`, `.[0]` or `.[x]`";
+        if text == ".length" {
+            return Ok(Lens { kind: LensKind::Length, span });
+        }
+        let Some(body) = text.strip_prefix(".$") else {
+            return Err(ParseError::new(format!("invalid lens `{text}`"), span).with_hint(hint));
+        };
+        let mut accessors = Vec::new();
+        let mut flatten = false;
+        let mut i = 0;
+        let at = |i: usize| start + 2 + i;
+        while i < body.len() {
+            let rest = &body[i..];
+            if rest == "!" {
+                flatten = true;
+                break;
+            }
+            let dotted = rest.starts_with('.');
+            let rest = if dotted { &rest[1..] } else { rest };
+            let pos = i + usize::from(dotted);
+            if let Some(inner) = rest.strip_prefix('[') {
+                // AquaVM accepts `[0]` with or without the leading dot.
+                let Some(close) = inner.find(']') else {
+                    return Err(ParseError::new("unclosed `[` in lens", Span::new(at(pos), at(pos) + 1))
+                        .with_hint("close it with `]`, as in `x.$.[0]`"));
+                };
+                let inner = &inner[..close];
+                let inner_span = Span::new(at(pos + 1), at(pos + 1 + inner.len()));
+                if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) {
+                    let index = inner.parse::<u32>().map_err(|_| {
+                        ParseError::new(format!("array index `{inner}` is too large"), inner_span).with_hint("indexes must fit in 32 bits")
+                    })?;
+                    accessors.push(Accessor::Index(index));
+                } else if !inner.is_empty() && inner.chars().all(is_name_char) {
+                    let var = Var { id: self.interner.intern(inner), kind: VarKind::Scalar, span: inner_span };
+                    accessors.push(Accessor::Scalar(var));
+                } else {
+                    return Err(ParseError::new(format!("invalid lens accessor `[{inner}]`"), inner_span)
+                        .with_hint("`[...]` in a lens holds an index such as `[0]` or a scalar name such as `[x]`"));
+                }
+                i = pos + 1 + close + 1;
+            } else if dotted {
+                let len = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+                if len == 0 {
+                    return Err(ParseError::new(
+                        "expected a field name, `[index]` or `[scalar]` after `.` in lens",
+                        Span::new(at(pos - 1), at(pos)),
+                    )
+                    .with_hint(hint));
+                }
+                accessors.push(Accessor::Field(rest[..len].into()));
+                i = pos + len;
+            } else {
+                let c = rest.chars().next().unwrap_or('?');
+                let message = if c == '!' { "`!` can only end a lens".to_string() } else { format!("unexpected `{c}` in lens") };
+                return Err(ParseError::new(message, char_span(at(pos), c)).with_hint(hint));
+            }
+        }
+        if accessors.is_empty() {
+            return Err(ParseError::new("a lens `.$` needs at least one accessor", span)
+                .with_hint("write e.g. `.$.field` or `.$.[0]`; use `.length` for the length"));
+        }
+        Ok(Lens { kind: LensKind::Path { accessors, flatten }, span })
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Result<Spanned, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let raw = self.raw.next()?;
+        let range = self.raw.span();
+        let token = match raw {
+            Ok(Raw::LParen) => Ok(Token::LParen),
+            Ok(Raw::RParen) => Ok(Token::RParen),
+            Ok(Raw::LBracket) => Ok(Token::LBracket),
+            Ok(Raw::RBracket) => Ok(Token::RBracket),
+            Ok(Raw::Str) => {
+                let text = self.raw.slice();
+                Ok(Token::Value(Value::String(text[1..text.len() - 1].into())))
+            }
+            Ok(Raw::Word) => {
+                let word = self.raw.slice();
+                self.word(word, range.start)
+            }
+            Err(()) => Err(ParseError::new("unterminated string: no closing `\"`", Span::new(range.start, range.start + 1))
+                .with_hint("AIR strings have no escapes and end at the next `\"`")),
+        };
+        match token {
+            Ok(token) => Some(Ok((range.start, token, range.end))),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// A coarse token for error reporting: no classification of words beyond keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Coarse {
+    Open,
+    Close,
+    OpenBracket,
+    CloseBracket,
+    Keyword(Keyword),
+    /// Any other word or a string literal.
+    Atom,
+}
+
+/// Splits `source` into coarse tokens with their byte ranges, stopping at an unterminated
+/// string. Used only to describe the context of a syntax error.
+pub(crate) fn coarse_tokens(source: &str) -> impl Iterator<Item = (Coarse, std::ops::Range<usize>)> + '_ {
+    let mut raw = Raw::lexer(source);
+    std::iter::from_fn(move || {
+        let token = raw.next()?.ok()?;
+        let coarse = match token {
+            Raw::LParen => Coarse::Open,
+            Raw::RParen => Coarse::Close,
+            Raw::LBracket => Coarse::OpenBracket,
+            Raw::RBracket => Coarse::CloseBracket,
+            Raw::Str => Coarse::Atom,
+            Raw::Word => Keyword::from_word(raw.slice()).map_or(Coarse::Atom, Coarse::Keyword),
+        };
+        Some((coarse, raw.span()))
+    })
+}
+
+/// Collects every lexical error of `source` (the parser stops at the first one).
+pub(crate) fn all_lex_errors(source: &str, limit: usize) -> Vec<ParseError> {
+    let mut errors = Vec::new();
+    let mut raw = Raw::lexer(source);
+    let mut lexer = Lexer::new(source);
+    while let Some(token) = raw.next() {
+        let range = raw.span();
+        let error = match token {
+            Err(()) => Some(
+                ParseError::new("unterminated string: no closing `\"`", Span::new(range.start, range.start + 1))
+                    .with_hint("AIR strings have no escapes and end at the next `\"`"),
+            ),
+            Ok(Raw::Word) => lexer.word(raw.slice(), range.start).err(),
+            Ok(_) => None,
+        };
+        if let Some(e) = error {
+            errors.push(e);
+            if errors.len() >= limit {
+                break;
+            }
+        }
+    }
+    errors
+}
+
+/// Identifier characters: Unicode alphanumerics, `_` and `-`.
+pub(crate) fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+fn starts_like_number(word: &str) -> bool {
+    let digits = word.strip_prefix(['+', '-']).unwrap_or(word);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn number(word: &str, span: Span) -> Result<Number, ParseError> {
+    let digits = word.strip_prefix(['+', '-']).unwrap_or(word);
+    let (int_part, frac_part) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
+        return Err(ParseError::new(format!("`{word}` is not a valid number"), span)
+            .with_hint("numbers look like `42`, `-7` or `3.14`; variable names cannot start with a digit"));
+    }
+    if frac_part.is_none() {
+        return word.parse::<i64>().map(Number::Int).map_err(|_| {
+            ParseError::new(format!("integer `{word}` does not fit in 64 bits"), span)
+                .with_hint("integers range from -9223372036854775808 to 9223372036854775807")
+        });
+    }
+    if word.len() > MAX_FLOAT_LITERAL_LEN {
+        return Err(ParseError::new(format!("float `{word}` is longer than {MAX_FLOAT_LITERAL_LEN} characters"), span)
+            .with_hint("long floats are rejected for determinism, as in AquaVM; pass the number as a string instead"));
+    }
+    word.parse::<f64>().map(Number::Float).map_err(|_| ParseError::new(format!("`{word}` is not a valid number"), span))
+}
+
+fn invalid_char_message(c: char, word: &str) -> String {
+    format!("`{}` cannot appear in a name (in `{word}`)", c.escape_debug())
+}
+
+fn char_span(start: usize, c: char) -> Span {
+    Span::new(start, start + c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(source: &str) -> Result<Vec<Token>, ParseError> {
+        Lexer::new(source).map(|t| t.map(|(_, t, _)| t)).collect()
+    }
+
+    fn lex_err(source: &str) -> ParseError {
+        lex(source).expect_err("should fail")
+    }
+
+    fn one_value(source: &str) -> Value {
+        match lex(source).unwrap().as_slice() {
+            [Token::Value(v)] => v.clone(),
+            other => panic!("expected one value, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn punctuation_keywords_and_comments() {
+        let tokens = lex("(seq ; a comment (par)\n [ ] )").unwrap();
+        assert_eq!(tokens, vec![Token::LParen, Token::Kw(Keyword::Seq), Token::LBracket, Token::RBracket, Token::RParen]);
+        for kw in Keyword::ALL {
+            assert_eq!(lex(kw.as_str()).unwrap(), vec![Token::Kw(kw)]);
+        }
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(one_value(r#""hello world""#), Value::String("hello world".into()));
+        assert_eq!(one_value(r#""no \escapes""#), Value::String(r"no \escapes".into()));
+        assert_eq!(one_value(r#""""#), Value::String("".into()));
+        assert_eq!(one_value("42"), Value::Number(Number::Int(42)));
+        assert_eq!(one_value("-42"), Value::Number(Number::Int(-42)));
+        assert_eq!(one_value("+7"), Value::Number(Number::Int(7)));
+        assert_eq!(one_value("-9223372036854775808"), Value::Number(Number::Int(i64::MIN)));
+        assert_eq!(one_value("1.5"), Value::Number(Number::Float(1.5)));
+        assert_eq!(one_value("-0.25"), Value::Number(Number::Float(-0.25)));
+        assert_eq!(one_value("12345678.90"), Value::Number(Number::Float(12345678.9)));
+        assert_eq!(one_value("true"), Value::Bool(true));
+        assert_eq!(one_value("false"), Value::Bool(false));
+        assert_eq!(one_value("%init_peer_id%"), Value::InitPeerId);
+        assert_eq!(one_value("%timestamp%"), Value::Timestamp);
+        assert_eq!(one_value("%ttl%"), Value::Ttl);
+        assert_eq!(one_value("%last_error%"), Value::LastError(None));
+        assert_eq!(one_value(":error:"), Value::Error(None));
+    }
+
+    #[test]
+    fn number_errors() {
+        let e = lex_err("123456789.12");
+        assert!(e.message.contains("longer than 11 characters"), "{e}");
+        assert_eq!(e.span, Span::new(0, 12));
+        assert!(lex_err("99999999999999999999").message.contains("does not fit in 64 bits"));
+        assert!(lex_err("1abc").message.contains("is not a valid number"));
+        assert!(lex_err("1.").message.contains("is not a valid number"));
+    }
+
+    #[test]
+    fn variables_with_sigils() {
+        let mut lexer = Lexer::new("x $s %m #c #$c #%m -relay- имя x");
+        let values: Vec<Value> = lexer
+            .by_ref()
+            .map(|t| match t.unwrap().1 {
+                Token::Value(v) => v,
+                t => panic!("{t:?}"),
+            })
+            .collect();
+        let names = lexer.into_names();
+        assert_eq!(&*names, &["x", "$s", "%m", "#c", "#$c", "#%m", "-relay-", "имя"].map(Box::from));
+        let kinds: Vec<VarKind> = values
+            .iter()
+            .map(|v| match v {
+                Value::Scalar { var, .. }
+                | Value::CanonStream { var, .. }
+                | Value::CanonMap { var, .. }
+                | Value::Stream(var)
+                | Value::StreamMap(var) => var.kind,
+                _ => panic!(),
+            })
+            .collect();
+        use VarKind::*;
+        assert_eq!(kinds, [Scalar, Stream, StreamMap, CanonStream, CanonStream, CanonMap, Scalar, Scalar, Scalar]);
+        // The same name is interned once.
+        let Value::Scalar { var: first, .. } = &values[0] else { panic!() };
+        let Value::Scalar { var: last, .. } = &values[8] else { panic!() };
+        assert_eq!(first.id, last.id);
+        assert_eq!(last.span, Span::new(34, 35));
+    }
+
+    #[test]
+    fn lenses() {
+        let Value::Scalar { var, lens: Some(lens) } = one_value("x.$.a.[0].[y]!") else { panic!() };
+        assert_eq!(var.span, Span::new(0, 1));
+        assert_eq!(lens.span, Span::new(1, 14));
+        let LensKind::Path { accessors, flatten } = lens.kind else { panic!() };
+        assert!(flatten);
+        assert_eq!(accessors.len(), 3);
+        assert_eq!(accessors[0], Accessor::Field("a".into()));
+        assert_eq!(accessors[1], Accessor::Index(0));
+        let Accessor::Scalar(y) = &accessors[2] else { panic!() };
+        assert_eq!(y.span, Span::new(11, 12));
+
+        let Value::CanonStream { lens: Some(lens), .. } = one_value("#c.length") else { panic!() };
+        assert_eq!(lens.kind, LensKind::Length);
+        let Value::CanonMap { lens: Some(lens), .. } = one_value("#%m.$.k") else { panic!() };
+        assert_eq!(lens.kind, LensKind::Path { accessors: vec![Accessor::Field("k".into())], flatten: false });
+        let Value::LastError(Some(_)) = one_value("%last_error%.$.message") else { panic!() };
+        let Value::Error(Some(_)) = one_value(":error:.$.error_code") else { panic!() };
+        // AquaVM also accepts an index without the leading dot.
+        let Value::Scalar { lens: Some(lens), .. } = one_value("x.$[1]") else { panic!() };
+        assert_eq!(lens.kind, LensKind::Path { accessors: vec![Accessor::Index(1)], flatten: false });
+    }
+
+    #[test]
+    fn lens_errors() {
+        assert!(lex_err("x.$").message.contains("at least one accessor"));
+        assert!(lex_err("x.foo").message.contains("invalid lens"));
+        let e = lex_err("x.$.[0");
+        assert_eq!(e.message, "unclosed `[` in lens");
+        assert_eq!(e.span, Span::new(4, 5));
+        assert!(lex_err("x.$.a!.b").message.contains("`!` can only end a lens"));
+        assert!(lex_err("x.$.[4294967296]").message.contains("too large"));
+        let e = lex_err("$s.$.a");
+        assert_eq!(e.message, "`$s` is a stream; lenses cannot be applied to a stream");
+        assert_eq!(e.span, Span::new(2, 6));
+        assert!(lex_err("%m.length").message.contains("stream map"));
+    }
+
+    #[test]
+    fn name_errors() {
+        let e = lex_err("a@b");
+        assert_eq!(e.message, "`@` cannot appear in a name (in `a@b`)");
+        assert_eq!(e.span, Span::new(1, 2));
+        assert!(lex_err("$").message.contains("needs a name"));
+        assert!(lex_err("%foo%").message.contains("unknown special value"));
+        assert!(lex_err(":err:").message.contains("unknown special value"));
+    }
+
+    #[test]
+    fn unterminated_string() {
+        let e = lex_err("(call \"peer");
+        assert!(e.message.starts_with("unterminated string"));
+        assert_eq!(e.span, Span::new(6, 7));
+        assert_eq!(all_lex_errors("a@ \"ok\" b# \"open", 10).len(), 3);
+    }
+}

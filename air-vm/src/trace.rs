@@ -1,0 +1,184 @@
+//! The execution trace: what a script has done so far, as states.
+//!
+//! The trace is a tree kept in an arena of *subtraces* (sequences of states).
+//! Subtrace 0 is the root; a `par` state owns two subtraces (its branches), and a
+//! fold over a stream owns one subtrace per iterated value. Within a subtrace, the
+//! states follow execution order, which is deterministic given the values, so two
+//! peers' versions of a subtrace always agree on a common prefix and merging is
+//! position by position (see `merge`).
+//!
+//! Fold iterations are keyed by the *address* of the state that put the value into
+//! the stream ([`ValueKey`]); addresses are derived from tree positions, so they are
+//! the same on every peer.
+
+use crate::value::Cid;
+use serde::{Deserialize, Serialize};
+
+/// Index of a subtrace in [`Trace::subtraces`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SubtraceId(pub u32);
+
+/// The stable, peer-independent address of a state in the trace tree (16 bytes of BLAKE3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+pub struct ValueKey(pub [u8; 16]);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    pub subtraces: Vec<Vec<State>>,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace { subtraces: vec![Vec::new()] }
+    }
+}
+
+impl Trace {
+    pub const ROOT: SubtraceId = SubtraceId(0);
+
+    /// Appends an empty subtrace and returns its id.
+    pub fn new_subtrace(&mut self) -> SubtraceId {
+        self.subtraces.push(Vec::new());
+        SubtraceId((self.subtraces.len() - 1) as u32)
+    }
+
+    pub fn subtrace(&self, id: SubtraceId) -> &[State] {
+        self.subtraces.get(id.0 as usize).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Number of states in the whole tree.
+    pub fn state_count(&self) -> usize {
+        self.subtraces.iter().map(Vec::len).sum()
+    }
+
+    /// Renumbers subtraces in depth-first order of the tree and drops unreachable ones,
+    /// so equal trees have equal arenas (and equal bytes).
+    pub fn canonicalize(&mut self) {
+        let old = std::mem::take(&mut self.subtraces);
+        let mut new: Vec<Vec<State>> = Vec::with_capacity(old.len());
+        let mut old = old.into_iter().map(Some).collect::<Vec<_>>();
+        // Stack of (old id, new id) to fill; children are visited in order.
+        new.push(Vec::new());
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((old_id, new_id)) = stack.pop() {
+            let states = old.get_mut(old_id).and_then(Option::take).unwrap_or_default();
+            let mut states = states;
+            let mut children = Vec::new();
+            for state in &mut states {
+                for child in state.children_mut() {
+                    let fresh = new.len();
+                    new.push(Vec::new());
+                    children.push((child.0 as usize, fresh));
+                    *child = SubtraceId(fresh as u32);
+                }
+            }
+            new[new_id] = states;
+            // Reverse so the first child is processed first (ids are already assigned in order).
+            stack.extend(children.into_iter().rev());
+        }
+        self.subtraces = new;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum State {
+    Call(CallState),
+    Par {
+        left: SubtraceId,
+        right: SubtraceId,
+    },
+    /// A fold over a stream or stream map; iterations sorted by value key.
+    Fold {
+        iterations: Vec<FoldIteration>,
+    },
+    /// A value was appended to a stream or stream map by `ap`.
+    Ap,
+    Canon(CanonState),
+}
+
+impl State {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            State::Call(_) => "call",
+            State::Par { .. } => "par",
+            State::Fold { .. } => "fold",
+            State::Ap => "ap",
+            State::Canon(_) => "canon",
+        }
+    }
+
+    /// The subtraces this state owns.
+    pub fn children_mut(&mut self) -> Vec<&mut SubtraceId> {
+        match self {
+            State::Par { left, right } => vec![left, right],
+            State::Fold { iterations } => iterations.iter_mut().map(|i| &mut i.subtrace).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn children(&self) -> Vec<SubtraceId> {
+        match self {
+            State::Par { left, right } => vec![*left, *right],
+            State::Fold { iterations } => iterations.iter().map(|i| i.subtrace).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldIteration {
+    pub value: ValueKey,
+    pub subtrace: SubtraceId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Output {
+    Scalar,
+    Stream,
+    /// The call had no output variable.
+    Unused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallState {
+    /// The call was handed on: to another peer, or (with `call_id`) to the host of `by`.
+    RequestSent { by: String, call_id: Option<u32> },
+    /// The service answered; `result` is the CID of a [`ServiceResult`].
+    Executed { result: Cid, output: Output },
+    /// The service failed; `result` is the CID of a [`ServiceResult`] whose value is
+    /// `{"ret_code": n, "message": text}`.
+    Failed { result: Cid },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CanonState {
+    RequestSent {
+        by: String,
+    },
+    /// `result` is the CID of a [`CanonResult`].
+    Executed {
+        result: Cid,
+    },
+}
+
+/// A service's answer to one call, as stored (content-addressed) in the data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceResult {
+    pub value: Cid,
+    /// CID of the JSON array of the call's arguments.
+    pub argument_hash: Cid,
+    pub tetraplet: Cid,
+}
+
+/// The snapshot a `canon` took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonResult {
+    pub tetraplet: Cid,
+    pub elements: Vec<CanonElement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonElement {
+    pub value: Cid,
+    pub tetraplet: Cid,
+}

@@ -1,0 +1,101 @@
+//! Values as the VM sees them: JSON with a tetraplet saying where it came from.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::fmt;
+use std::rc::Rc;
+
+/// Where a value came from: the peer and service function that produced it, and the
+/// lens applied to that result. Literals come from `(init_peer_id, "", "", "")`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Tetraplet {
+    pub peer_pk: String,
+    pub service_id: String,
+    pub function_name: String,
+    pub lens: String,
+}
+
+impl Tetraplet {
+    pub fn literal(init_peer_id: &str) -> Self {
+        Tetraplet { peer_pk: init_peer_id.to_owned(), service_id: String::new(), function_name: String::new(), lens: String::new() }
+    }
+
+    /// The same origin with `suffix` appended to the lens.
+    pub fn with_lens(&self, suffix: &str) -> Self {
+        let mut t = self.clone();
+        t.lens.push_str(suffix);
+        t
+    }
+}
+
+/// A content identifier: the BLAKE3 hash of a record's canonical bytes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Cid(pub [u8; 32]);
+
+impl Cid {
+    /// Hash `bytes` in the domain `kind`, so records of different kinds never share a CID.
+    pub fn of(kind: &str, bytes: &[u8]) -> Cid {
+        let mut h = blake3::Hasher::new();
+        h.update(kind.as_bytes());
+        h.update(&[0]);
+        h.update(bytes);
+        Cid(*h.finalize().as_bytes())
+    }
+
+    pub fn to_hex(self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for Cid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Cid({})", &self.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for Cid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// A JSON value with its origin, as bound to a scalar or stored in a stream.
+#[derive(Debug, Clone)]
+pub struct Val {
+    pub json: Rc<Json>,
+    pub tetraplet: Rc<Tetraplet>,
+}
+
+/// The compact JSON text of a value: the form that is hashed and stored.
+pub fn json_text(v: &Json) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// The error object AIR code sees in `%last_error%` and `:error:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorObject {
+    pub error_code: i64,
+    pub message: String,
+    pub instruction: String,
+    pub peer_id: Option<String>,
+}
+
+impl ErrorObject {
+    /// The "no error" object.
+    pub fn none() -> Self {
+        ErrorObject { error_code: 0, message: String::new(), instruction: String::new(), peer_id: None }
+    }
+
+    pub fn to_json(&self) -> Json {
+        let mut m = serde_json::Map::new();
+        m.insert("error_code".into(), Json::from(self.error_code));
+        m.insert("message".into(), Json::from(self.message.clone()));
+        if self.error_code != 0 || !self.instruction.is_empty() {
+            m.insert("instruction".into(), Json::from(self.instruction.clone()));
+        }
+        if let Some(p) = &self.peer_id {
+            m.insert("peer_id".into(), Json::from(p.clone()));
+        }
+        Json::Object(m)
+    }
+}

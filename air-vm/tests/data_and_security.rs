@@ -1,0 +1,196 @@
+//! Bad data never panics and never loses the previous data; signatures stop forgery and replay.
+
+use air_vm::data::{Data, MAGIC};
+use air_vm::local::LocalNetwork;
+use air_vm::trace::{CallState, State};
+use air_vm::{CallRequest, CallResult, Outcome, invoke};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const AIR: &str = r#"
+(seq
+  (call @a ("s" "value") [] x)
+  (call %init_peer_id% ("s" "report") [x]))
+"#;
+
+fn services(_: &str, r: &CallRequest) -> CallResult {
+    match r.function_name.as_str() {
+        "value" => CallResult::ok(json!("genuine")),
+        _ => CallResult::ok(json!(null)),
+    }
+}
+
+/// Runs the script and returns (network, script, the data `a` sent to `init`, init's data before it).
+fn setup() -> (LocalNetwork, String, Vec<u8>, Vec<u8>) {
+    let net = LocalNetwork::new(&["init", "a", "relay"]);
+    let air = net.expand(AIR);
+    let run = net.run(&air, "init", &mut services);
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    // The last particle init received is the one `a` sent back with its result.
+    let from_a = run.delivered.iter().rev().find(|(to, _)| to == "init").map(|(_, d)| d.clone()).unwrap_or_default();
+    assert!(!from_a.is_empty());
+    // init's state before a's answer: its first invocation, with empty incoming data.
+    let first = invoke(&air, &[], &[], &net.params("init", "init"), &BTreeMap::new());
+    (net, air, from_a, first.data)
+}
+
+fn deliver(net: &LocalNetwork, air: &str, prev: &[u8], incoming: &[u8], particle: &str) -> Outcome {
+    let mut net = net.clone();
+    net.particle_id = particle.to_owned();
+    invoke(air, prev, incoming, &net.params("init", "init"), &BTreeMap::new())
+}
+
+#[test]
+fn genuine_data_is_accepted() {
+    let (net, air, from_a, prev) = setup();
+    let out = deliver(&net, &air, &prev, &from_a, "particle-1");
+    assert_eq!(out.ret_code, 0, "{}", out.error_message);
+    assert_eq!(out.call_requests.len(), 1);
+    assert_eq!(out.call_requests.values().next().map(|r| r.arguments.clone()), Some(vec![json!("genuine")]));
+}
+
+#[test]
+fn a_result_forged_in_another_peers_name_is_rejected_and_prev_data_kept() {
+    let (net, air, from_a, prev) = setup();
+    let mut data = Data::from_bytes(&from_a).unwrap();
+    // A relay swaps a's answer for its own, with a consistent store: only the signature can tell.
+    let result_cid = data.trace.subtraces[0].iter().find_map(|s| match s {
+        State::Call(CallState::Executed { result, .. }) => Some(*result),
+        _ => None,
+    });
+    let mut record = data.store.results[&result_cid.unwrap()].clone();
+    record.value = data.store.put_value("\"forged\"".into());
+    let forged = data.store.put_result(record);
+    for s in &mut data.trace.subtraces[0] {
+        if let State::Call(CallState::Executed { result, .. }) = s {
+            *result = forged;
+        }
+    }
+    let out = deliver(&net, &air, &prev, &data.to_bytes(), "particle-1");
+    assert_eq!(out.ret_code, 9, "{}", out.error_message);
+    assert!(out.error_message.contains(&net.id("a")), "{}", out.error_message);
+    assert_eq!(out.data, prev);
+    assert!(out.call_requests.is_empty() && out.next_peers.is_empty());
+}
+
+#[test]
+fn a_result_without_its_producers_signature_is_rejected() {
+    let (net, air, from_a, prev) = setup();
+    let mut data = Data::from_bytes(&from_a).unwrap();
+    data.signatures.clear();
+    let out = deliver(&net, &air, &prev, &data.to_bytes(), "particle-1");
+    assert_eq!(out.ret_code, 9);
+    assert!(out.error_message.contains("carry no signature"), "{}", out.error_message);
+}
+
+#[test]
+fn data_replayed_into_another_particle_is_rejected() {
+    let (net, air, from_a, _) = setup();
+    let out = deliver(&net, &air, &[], &from_a, "particle-2");
+    assert_eq!(out.ret_code, 9, "{}", out.error_message);
+    assert!(out.data.is_empty());
+}
+
+#[test]
+fn signatures_can_be_switched_off_for_hand_built_traces() {
+    let (mut net, air, from_a, prev) = setup();
+    let mut data = Data::from_bytes(&from_a).unwrap();
+    data.signatures.clear();
+    net.signatures = false;
+    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+    assert_eq!(out.ret_code, 0, "{}", out.error_message);
+}
+
+#[test]
+fn garbage_truncated_and_unknown_versions_are_clear_errors_and_keep_prev() {
+    let (net, air, from_a, prev) = setup();
+    let cases: Vec<(Vec<u8>, i64, &str)> = vec![
+        (b"not particle data at all".to_vec(), 3, "does not start with the data header"),
+        (from_a[..from_a.len() / 2].to_vec(), 3, "malformed"),
+        (
+            {
+                let mut v = from_a.clone();
+                v[MAGIC.len()] = 99;
+                v
+            },
+            4,
+            "format version 99",
+        ),
+        (
+            {
+                let mut v = from_a.clone();
+                let n = v.len();
+                v[n - 3] ^= 0xff;
+                v
+            },
+            3,
+            "",
+        ),
+    ];
+    for (bytes, code, needle) in cases {
+        let out = deliver(&net, &air, &prev, &bytes, "particle-1");
+        assert!(
+            out.ret_code == code || (needle.is_empty() && out.ret_code != 0),
+            "code {} for {needle:?}: {}",
+            out.ret_code,
+            out.error_message
+        );
+        assert!(out.error_message.contains(needle), "{}", out.error_message);
+        assert_eq!(out.data, prev, "the previous data must come back unchanged");
+    }
+}
+
+#[test]
+fn every_single_byte_corruption_is_handled_without_panic() {
+    let (net, air, from_a, prev) = setup();
+    for i in 0..from_a.len() {
+        let mut v = from_a.clone();
+        v[i] = v[i].wrapping_add(1 + (i % 200) as u8);
+        let out = deliver(&net, &air, &prev, &v, "particle-1");
+        if out.ret_code != 0 {
+            assert_eq!(out.data, prev);
+        }
+    }
+}
+
+#[test]
+fn malformed_air_is_a_preparation_error_with_prev_kept() {
+    let (net, _, from_a, prev) = setup();
+    let out = deliver(&net, "(seq (null)", &prev, &from_a, "particle-1");
+    assert_eq!(out.ret_code, 1);
+    assert!(out.error_message.starts_with("AIR parse error"), "{}", out.error_message);
+    assert_eq!(out.data, prev);
+}
+
+#[test]
+fn a_replayed_call_with_different_arguments_is_rejected() {
+    let net = LocalNetwork::new(&["init"]);
+    let mut services = |_: &str, _: &CallRequest| CallResult::ok(json!(1));
+    let first = net.run(r#"(call %init_peer_id% ("s" "f") ["a"] x)"#, "init", &mut services);
+    let data = first.data["init"].clone();
+    let out = invoke(r#"(call %init_peer_id% ("s" "f") ["b"] x)"#, &data, &[], &net.params("init", "init"), &BTreeMap::new());
+    assert_eq!(out.ret_code, 20017, "{}", out.error_message);
+    assert_eq!(out.data, data);
+    let out = invoke(r#"(call %init_peer_id% ("s" "g") ["a"] x)"#, &data, &[], &net.params("init", "init"), &BTreeMap::new());
+    assert_eq!(out.ret_code, 20017, "{}", out.error_message);
+}
+
+#[test]
+fn unconsumed_call_results_are_a_farewell_error_but_data_is_produced() {
+    let net = LocalNetwork::new(&["init"]);
+    let mut results = BTreeMap::new();
+    results.insert(77, CallResult::ok(json!(1)));
+    let out = invoke("(null)", &[], &[], &net.params("init", "init"), &results);
+    assert_eq!(out.ret_code, 30000);
+    assert!(!out.data.is_empty());
+}
+
+#[test]
+fn data_round_trips_through_bytes_and_has_a_json_view() {
+    let (_, _, from_a, _) = setup();
+    let data = Data::from_bytes(&from_a).unwrap();
+    assert_eq!(Data::from_bytes(&data.to_bytes()).unwrap(), data);
+    let view = data.to_json();
+    assert_eq!(view["format_version"], json!(1));
+    assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
+}

@@ -1,0 +1,341 @@
+//! One or more tests per instruction, run on several peers with the local driver.
+
+use air_vm::local::{LocalNetwork, LocalRun};
+use air_vm::{CallRequest, CallResult};
+use serde_json::{Value as Json, json};
+
+/// A service table for tests: `s.echo` returns its first argument, `s.fail` fails,
+/// `s.value` returns the argument list's length... see the match below.
+fn services(_peer: &str, r: &CallRequest) -> CallResult {
+    match (r.service_id.as_str(), r.function_name.as_str()) {
+        ("s", "echo") => CallResult::ok(r.arguments.first().cloned().unwrap_or(Json::Null)),
+        ("s", "args") => CallResult::ok(Json::Array(r.arguments.clone())),
+        ("s", "fail") => CallResult::error(1, "boom"),
+        ("s", "list") => CallResult::ok(json!([1, 2, 3])),
+        ("s", "unit") => CallResult::ok(json!("unit")),
+        _ => CallResult::error(2, format!("no {}.{}", r.service_id, r.function_name)),
+    }
+}
+
+/// Arguments of every call to `s.report`, in order.
+fn reports(run: &LocalRun) -> Vec<Json> {
+    run.calls.iter().filter(|c| c.request.function_name == "report").map(|c| Json::Array(c.request.arguments.clone())).collect()
+}
+
+fn net() -> LocalNetwork {
+    LocalNetwork::new(&["init", "a", "b", "c"])
+}
+
+fn report_services(peer: &str, r: &CallRequest) -> CallResult {
+    if r.function_name == "report" { CallResult::ok(Json::Null) } else { services(peer, r) }
+}
+
+fn run_r(net: &LocalNetwork, air: &str) -> LocalRun {
+    let air = net.expand(air);
+    net.run(&air, "init", &mut report_services)
+}
+
+#[test]
+fn local_call_binds_its_result() {
+    let net = net();
+    let r = run_r(&net, r#"(seq (call %init_peer_id% ("s" "echo") ["hi"] x) (call %init_peer_id% ("s" "report") [x]))"#);
+    assert_eq!(reports(&r), vec![json!(["hi"])]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+#[test]
+fn a_call_on_another_peer_hops_there_and_the_result_travels_on() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (call @a ("s" "echo") ["from a"] x)
+                (seq (call @b ("s" "args") [x] y)
+                     (call %init_peer_id% ("s" "report") [y])))"#,
+    );
+    let peers: Vec<&str> = r.calls.iter().map(|c| c.peer.as_str()).collect();
+    assert_eq!(peers, ["a", "b", "init"]);
+    assert_eq!(reports(&r), vec![json!([["from a"]])]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+#[test]
+fn par_runs_both_branches_and_a_join_waits_for_both_values() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (par (call @a ("s" "echo") ["x"] x)
+                     (call @b ("s" "echo") ["y"] y))
+                (call %init_peer_id% ("s" "report") [x y]))"#,
+    );
+    assert_eq!(reports(&r), vec![json!(["x", "y"])]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+#[test]
+fn xor_catches_a_service_error_and_sets_last_error() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(xor (call %init_peer_id% ("s" "fail") [] x)
+                (call %init_peer_id% ("s" "report") [%last_error% :error: %last_error%.$.error_code]))"#,
+    );
+    let init = net.id("init");
+    let expected_error = json!({
+        "error_code": 10000,
+        "message": "Local service error, ret_code is 1, error message is '\"boom\"'",
+        "instruction": r#"call %init_peer_id% ("s" "fail") [] x"#,
+        "peer_id": init,
+    });
+    assert_eq!(reports(&r), vec![json!([expected_error, expected_error, 10000])]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+#[test]
+fn an_error_on_a_remote_peer_is_caught_by_the_xor_around_it() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(xor (call @a ("s" "fail") [] x)
+                (call %init_peer_id% ("s" "report") [%last_error%.$.peer_id %last_error%.$.error_code]))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([net.id("a"), 10000])]);
+}
+
+#[test]
+fn an_uncaught_error_reaches_the_root_with_its_code() {
+    let net = net();
+    let r = run_r(&net, r#"(seq (null) (fail 42 "nope"))"#);
+    assert_eq!(r.errors, vec![("init".to_owned(), 42, "nope".to_owned())]);
+}
+
+#[test]
+fn match_and_mismatch_choose_branches() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (call %init_peer_id% ("s" "echo") [1] one)
+           (seq (xor (match one 1 (call %init_peer_id% ("s" "report") ["equal"])) (null))
+           (seq (xor (match one 2 (call %init_peer_id% ("s" "report") ["wrong"])) (call %init_peer_id% ("s" "report") [:error:.$.error_code %last_error%.$.error_code]))
+                (xor (mismatch one 2 (call %init_peer_id% ("s" "report") ["differ"])) (null)))))"#,
+    );
+    // A failed match sets `:error:` (10001) but leaves `%last_error%` as it was (no error: 0).
+    assert_eq!(reports(&r), vec![json!(["equal"]), json!([10001, 0]), json!(["differ"])]);
+}
+
+#[test]
+fn fold_over_an_array_visits_in_order_and_next_after_visits_in_reverse() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (call %init_peer_id% ("s" "list") [] xs)
+           (seq (fold xs x (seq (call %init_peer_id% ("s" "report") [x]) (next x)))
+                (fold xs y (seq (next y) (call %init_peer_id% ("s" "report") [y])))))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([1]), json!([2]), json!([3]), json!([3]), json!([2]), json!([1])]);
+}
+
+#[test]
+fn fold_with_par_over_peers_fans_out_and_collects_into_a_stream() {
+    let net = net();
+    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
+    let air = net.expand(
+        r#"(seq (seq (call %init_peer_id% ("s" "peers") [] peers)
+                (fold peers p
+                   (par (seq (call p ("s" "echo") [p] $res)
+                             (call %init_peer_id% ("s" "unit") []))
+                        (next p))))
+           (seq (canon %init_peer_id% $res #res)
+                (call %init_peer_id% ("s" "report") [#res.length])))"#,
+    );
+    let r = net.run(&air, "init", &mut |p: &str, r: &CallRequest| {
+        if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { report_services(p, r) }
+    });
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // The canon runs as soon as the init peer has seen the par complete: at least one
+    // value, never more than three, and each run of the init peer reports once.
+    let lengths: Vec<i64> = reports(&r).iter().map(|j| j[0].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(lengths.first(), Some(&1));
+    assert!(lengths.iter().all(|n| (1..=3).contains(n)));
+}
+
+#[test]
+fn ap_to_a_stream_and_canon_keep_insertion_order_and_tetraplets() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (call @a ("s" "echo") ["from a"] x)
+           (seq (ap x $s)
+           (seq (ap "literal" $s)
+           (seq (canon %init_peer_id% $s #s)
+                (call %init_peer_id% ("s" "report") [#s #s.$.[1] #s.length])))))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([["from a", "literal"], "literal", 2])]);
+    let report = r.calls.iter().find(|c| c.request.function_name == "report").map(|c| c.request.tetraplets.clone()).unwrap_or_default();
+    assert_eq!(report[0].len(), 2);
+    assert_eq!(report[0][0].peer_pk, net.id("a"));
+    assert_eq!(report[0][0].service_id, "s");
+    assert_eq!(report[0][1].peer_pk, net.id("init"));
+    assert_eq!(report[0][1].service_id, "");
+}
+
+#[test]
+fn lenses_reach_into_values_and_record_the_path_in_the_tetraplet() {
+    let net = net();
+    let r = {
+        let air = net.expand(
+            r#"(seq (call %init_peer_id% ("s" "obj") [] v)
+               (seq (ap "a" key)
+               (seq (ap v.$.a arr)
+                    (call %init_peer_id% ("s" "report") [v.$.a.[1].b v.$.[key].[0] arr.length]))))"#,
+        );
+        net.run(&air, "init", &mut |p: &str, r: &CallRequest| {
+            if r.function_name == "obj" { CallResult::ok(json!({"a": [10, {"b": "deep"}]})) } else { report_services(p, r) }
+        })
+    };
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(reports(&r), vec![json!(["deep", 10, 2])]);
+    let t = &r.calls.last().map(|c| c.request.tetraplets.clone()).unwrap_or_default();
+    assert_eq!(t[0][0].lens, ".$.a.[1].b");
+    assert_eq!(t[1][0].lens, ".$.a.[0]");
+}
+
+#[test]
+fn a_lens_error_is_catchable() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (call %init_peer_id% ("s" "list") [] v)
+                (xor (call %init_peer_id% ("s" "report") [v.$.[7]])
+                     (call %init_peer_id% ("s" "report") [%last_error%.$.error_code])))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([10007])]);
+}
+
+#[test]
+fn fold_over_a_stream_sees_values_added_while_folding() {
+    let net = net();
+    // Each iteration below 3 appends the next number: a recursive stream.
+    let r = {
+        let air = net.expand(
+            r#"(seq (ap 0 $n)
+               (seq (fold $n i
+                       (seq (xor (mismatch i 3 (call %init_peer_id% ("s" "inc") [i] $n)) (null))
+                            (next i))
+                       (null))
+               (seq (canon %init_peer_id% $n #n)
+                    (call %init_peer_id% ("s" "report") [#n]))))"#,
+        );
+        net.run(&air, "init", &mut |p: &str, r: &CallRequest| {
+            if r.function_name == "inc" { CallResult::ok(json!(r.arguments[0].as_i64().unwrap_or(0) + 1)) } else { report_services(p, r) }
+        })
+    };
+    assert_eq!(reports(&r), vec![json!([[0, 1, 2, 3]])]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+#[test]
+fn a_fold_over_a_stream_without_last_never_completes_but_with_null_it_does() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (ap 1 $s)
+           (seq (xor (seq (fold $s i (seq (null) (next i))) (call %init_peer_id% ("s" "report") ["after fold without last"])) (null))
+                (seq (fold $s i (seq (null) (next i)) (null)) (call %init_peer_id% ("s" "report") ["after fold with null"]))))"#,
+    );
+    assert_eq!(reports(&r), Vec::<Json>::new());
+    // The first fold stays incomplete, so nothing after it runs at all (seq stops).
+    let r2 = run_r(
+        &net,
+        r#"(seq (ap 1 $s)
+           (par (seq (fold $s i (seq (null) (next i))) (call %init_peer_id% ("s" "report") ["after fold without last"]))
+                (seq (fold $s i (seq (null) (next i)) (null)) (call %init_peer_id% ("s" "report") ["after fold with null"]))))"#,
+    );
+    assert_eq!(reports(&r2), vec![json!(["after fold with null"])]);
+}
+
+#[test]
+fn new_gives_a_fresh_stream_in_each_iteration() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (call %init_peer_id% ("s" "list") [] xs)
+                (fold xs x
+                   (seq (new $acc
+                          (seq (ap x $acc)
+                          (seq (canon %init_peer_id% $acc #acc)
+                               (call %init_peer_id% ("s" "report") [#acc]))))
+                        (next x))))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([[1]]), json!([[2]]), json!([[3]])]);
+}
+
+#[test]
+fn a_scalar_cannot_be_set_twice_outside_a_fold() {
+    let net = net();
+    let r = run_r(&net, r#"(seq (ap 1 x) (ap 2 x))"#);
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(r.errors[0].1, 20007);
+}
+
+#[test]
+fn stream_maps_canon_to_maps_and_scalars() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(seq (ap ("k" 1) %m)
+           (seq (ap ("k" 2) %m)
+           (seq (ap (7 "seven") %m)
+           (seq (canon %init_peer_id% %m #%m)
+           (seq (canon %init_peer_id% %m first)
+           (seq (call %init_peer_id% ("s" "report") [#%m #%m.$.k first #%m.length])
+                (fold #%m e (seq (call %init_peer_id% ("s" "report") [e]) (next e)))))))))"#,
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(
+        reports(&r),
+        vec![
+            json!([{"k": [1, 2], "7": ["seven"]}, [1, 2], {"k": 1, "7": "seven"}, 2]),
+            json!([{"key": "k", "value": 2}]),
+            json!([{"key": 7, "value": "seven"}]),
+        ]
+    );
+}
+
+#[test]
+fn fail_rethrows_error_objects() {
+    let net = net();
+    let r = run_r(
+        &net,
+        r#"(xor (xor (call %init_peer_id% ("s" "fail") [] x) (fail :error:))
+                (call %init_peer_id% ("s" "report") [%last_error%.$.error_code :error:.$.error_code]))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([10000, 10000])]);
+    let r = run_r(&net, r#"(xor (fail 5 "five") (fail %last_error%))"#);
+    assert_eq!(r.errors, vec![("init".to_owned(), 5, "five".to_owned())]);
+    let r = run_r(&net, r#"(seq (ap 3 obj) (fail obj))"#);
+    assert_eq!(r.errors[0].1, 10008);
+}
+
+#[test]
+fn never_and_null() {
+    let net = net();
+    let r = run_r(&net, r#"(seq (never) (call %init_peer_id% ("s" "report") ["unreachable"]))"#);
+    assert!(reports(&r).is_empty());
+    let r = run_r(&net, r#"(seq (null) (call %init_peer_id% ("s" "report") ["reached"]))"#);
+    assert_eq!(reports(&r), vec![json!(["reached"])]);
+}
+
+#[test]
+fn special_values() {
+    let net = net();
+    let r = run_r(&net, r#"(call %init_peer_id% ("s" "report") [%init_peer_id% %timestamp% %ttl% [] true -3 1.5])"#);
+    assert_eq!(reports(&r), vec![json!([net.id("init"), net.timestamp, net.ttl, [], true, -3, 1.5])]);
+}
+
+#[test]
+fn a_call_with_a_missing_service_fails_with_10000() {
+    let net = net();
+    let r = run_r(&net, r#"(call %init_peer_id% ("nope" "f") [])"#);
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(r.errors[0].1, 10000);
+}
