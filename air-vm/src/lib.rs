@@ -110,7 +110,6 @@ struct Prepared {
     script: syntax::ast::Script,
     prev: Data,
     incoming: Data,
-    key: Option<sign::KeyPair>,
 }
 
 fn prepare(
@@ -144,25 +143,15 @@ fn prepare(
         DataError::Verification(_) => PreparationError::CidStore(e.to_string()),
         _ => PreparationError::IncomingData(e.to_string()),
     })?;
-    let key = params.secret_key.map(sign::KeyPair::from_seed);
-    if let Some(key) = &key
-        && key.peer_id() != params.current_peer_id
-    {
-        return Err(PreparationError::MalformedKey(format!(
-            "the secret key belongs to {}, not to the current peer {}",
-            key.peer_id(),
-            params.current_peer_id
-        )));
-    }
     if params.check_signatures {
         sign::verify(&incoming, &params.particle_id).map_err(PreparationError::Signature)?;
     }
     let script = syntax::parse(air).map_err(|e| PreparationError::AirParse(e.to_string()))?;
-    Ok(Prepared { script, prev, incoming, key })
+    Ok(Prepared { script, prev, incoming })
 }
 
 fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
-    let Prepared { script, prev, incoming, key } = p;
+    let Prepared { script, prev, incoming } = p;
     let trace = match merge::merge_traces(&prev.trace, &incoming.trace) {
         Ok(t) => t,
         Err(e) => {
@@ -202,13 +191,20 @@ fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: 
         last_call_id: done.last_call_id,
         interpreter_version: data::INTERPRETER_VERSION.to_owned(),
     };
-    if let Some(key) = &key {
-        let mine = sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default();
-        if mine.is_empty() {
-            signatures.remove(&params.current_peer_id);
-        } else {
-            signatures.insert(params.current_peer_id.clone(), sign::sign(key, &mine, &params.particle_id));
+    let mine = sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default();
+    signatures.remove(&params.current_peer_id);
+    if let (Some(secret), false) = (params.secret_key, mine.is_empty()) {
+        // Deriving the public key costs a scalar multiplication, so it is checked only when signing.
+        let key = sign::KeyPair::from_seed(secret);
+        if key.peer_id() != params.current_peer_id {
+            let e = PreparationError::MalformedKey(format!(
+                "the secret key belongs to {}, not to the current peer {}",
+                key.peer_id(),
+                params.current_peer_id
+            ));
+            return Outcome::kept(prev_data, e.code(), e.to_string());
         }
+        signatures.insert(params.current_peer_id.clone(), sign::sign(&key, &mine, &params.particle_id));
     }
     data.signatures = signatures;
     let (ret_code, error_message) = match (&done.error, done.unused_results.is_empty()) {

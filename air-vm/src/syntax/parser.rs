@@ -632,10 +632,16 @@ fn unrecognized_token(source: &str, start: usize, token: Token, end: usize, expe
             return ParseError::new(format!("expected the argument list `[...]` of `call`, found {found}"), span)
                 .with_hint("write `[]` when there are no arguments");
         }
-        Some(Frame { keyword: None, bracket: false, operands: 2.., .. })
+        Some(Frame { keyword: None, bracket: false, operands, .. })
             if frames.len() >= 2 && matches!(frames[frames.len() - 2], Frame { keyword: Some(Keyword::Call), operands: 1, .. }) =>
         {
-            return ParseError::new(format!("`(service function)` holds exactly two values; expected `)`, found {found}"), span);
+            if *operands >= 2 {
+                return ParseError::new(format!("`(service function)` holds exactly two values; expected `)`, found {found}"), span);
+            }
+            if token == Token::RParen {
+                return ParseError::new(format!("unexpected `)`: `(service function)` needs two values, found {operands}"), span)
+                    .with_hint("give a service id and a function name, e.g. `(\"service\" \"function\")`");
+            }
         }
         _ => {}
     }
@@ -767,6 +773,8 @@ mod tests {
         assert_eq!(e.message, "expected the argument list `[...]` of `call`, found `x`");
         let e = err(r#"(call "p" ("s" "f" [] x)"#);
         assert_eq!(e.message, "`(service function)` holds exactly two values; expected `)`, found `[`");
+        let e = err(r#"(call "p" ("s") [])"#);
+        assert_eq!(e.message, "unexpected `)`: `(service function)` needs two values, found 1");
         let e = err("(fold [] i (null) (null) (null))");
         assert!(e.message.starts_with("`fold` takes at most 4 arguments"), "{e}");
         let e = err("(ap 1 x y)");
