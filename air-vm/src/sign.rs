@@ -8,8 +8,8 @@
 //! and canon snapshots), salted with the particle ID, so nobody can attribute a result
 //! to another peer and data cannot be replayed into another particle.
 
-use crate::data::{Data, Signature, Store, encode_record};
-use crate::trace::{CallState, CanonState, State};
+use crate::data::{Data, Signature, Store};
+use crate::trace::{CallState, CanonState, State, Trace};
 use crate::value::Cid;
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use std::collections::BTreeMap;
@@ -64,16 +64,21 @@ pub fn public_key_of(peer_id: &str) -> Option<VerifyingKey> {
 
 /// What each peer produced in a trace: its sorted result CIDs.
 pub fn produced(data: &Data) -> BTreeMap<String, Vec<Cid>> {
-    let mut out: BTreeMap<String, Vec<Cid>> = BTreeMap::new();
-    let peer_of = |store: &Store, tetraplet: Cid| store.tetraplets.get(&tetraplet).map(|t| t.peer_pk.clone());
-    for states in &data.trace.subtraces {
+    produced_in(&data.trace, &[&data.store])
+}
+
+/// Like [`produced`], for a trace whose records are spread over several stores.
+pub fn produced_in(trace: &Trace, stores: &[&Store]) -> BTreeMap<String, Vec<Cid>> {
+    let mut out: BTreeMap<&str, Vec<Cid>> = BTreeMap::new();
+    let tetraplet = |cid: &Cid| stores.iter().find_map(|s| s.tetraplets.get(cid)).map(|t| t.peer_pk.as_str());
+    for states in &trace.subtraces {
         for s in states {
             let (cid, peer) = match s {
                 State::Call(CallState::Executed { result, .. } | CallState::Failed { result }) => {
-                    (*result, data.store.results.get(result).and_then(|r| peer_of(&data.store, r.tetraplet)))
+                    (*result, stores.iter().find_map(|s| s.results.get(result)).and_then(|r| tetraplet(&r.tetraplet)))
                 }
                 State::Canon(CanonState::Executed { result }) => {
-                    (*result, data.store.canons.get(result).and_then(|c| peer_of(&data.store, c.tetraplet)))
+                    (*result, stores.iter().find_map(|s| s.canons.get(result)).and_then(|c| tetraplet(&c.tetraplet)))
                 }
                 _ => continue,
             };
@@ -82,15 +87,24 @@ pub fn produced(data: &Data) -> BTreeMap<String, Vec<Cid>> {
             }
         }
     }
-    for cids in out.values_mut() {
-        cids.sort();
-    }
-    out
+    out.into_iter()
+        .map(|(peer, mut cids)| {
+            cids.sort_unstable();
+            (peer.to_owned(), cids)
+        })
+        .collect()
 }
 
-/// The bytes a peer signs.
-fn message(cids: &[Cid], particle_id: &str) -> Vec<u8> {
-    encode_record(&(cids, particle_id))
+/// The bytes a peer signs: a digest of its sorted CIDs and the particle ID (signing a
+/// 32-byte digest keeps the cost flat however many results there are).
+fn message(cids: &[Cid], particle_id: &str) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("aqua result signature v1");
+    h.update(&(particle_id.len() as u64).to_le_bytes());
+    h.update(particle_id.as_bytes());
+    for c in cids {
+        h.update(&c.0);
+    }
+    *h.finalize().as_bytes()
 }
 
 pub fn sign(key: &KeyPair, cids: &[Cid], particle_id: &str) -> Signature {
@@ -109,12 +123,12 @@ pub fn verify(data: &Data, particle_id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Picks, for each peer with results in `merged`, the signature (from `prev` or
+/// Picks, for each peer with results in the merged trace, the signature (from `prev` or
 /// `incoming`) that covers exactly those results.
-pub fn merge_signatures(prev: &Data, incoming: &Data, merged: &Data, skip_peer: &str) -> Result<BTreeMap<String, Signature>, String> {
+pub fn merge_signatures(prev: &Data, incoming: &Data, merged: &Trace, skip_peer: &str) -> Result<BTreeMap<String, Signature>, String> {
     let (p, i) = (produced(prev), produced(incoming));
     let mut out = BTreeMap::new();
-    for (peer, cids) in produced(merged) {
+    for (peer, cids) in produced_in(merged, &[&prev.store, &incoming.store]) {
         if peer == skip_peer {
             continue;
         }

@@ -20,7 +20,7 @@ pub struct SubtraceId(pub u32);
 
 /// The stable, peer-independent address of a state in the trace tree (16 bytes of BLAKE3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-pub struct ValueKey(pub [u8; 16]);
+pub struct ValueKey(#[serde(with = "crate::value::fixed_bytes")] pub [u8; 16]);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {

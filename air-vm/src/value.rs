@@ -30,7 +30,32 @@ impl Tetraplet {
 
 /// A content identifier: the BLAKE3 hash of a record's canonical bytes.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Cid(pub [u8; 32]);
+pub struct Cid(#[serde(with = "fixed_bytes")] pub [u8; 32]);
+
+/// Fixed-size byte arrays as one byte string (compact and fast in binary formats,
+/// unlike serde's default of a tuple of numbers).
+pub(crate) mod fixed_bytes {
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    pub fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
+        struct V<const N: usize>;
+        impl<const N: usize> serde::de::Visitor<'_> for V<N> {
+            type Value = [u8; N];
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{N} bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<[u8; N], E> {
+                v.try_into().map_err(|_| E::invalid_length(v.len(), &self))
+            }
+        }
+        d.deserialize_bytes(V::<N>)
+    }
+}
 
 impl Cid {
     /// Hash `bytes` in the domain `kind`, so records of different kinds never share a CID.

@@ -194,3 +194,18 @@ fn data_round_trips_through_bytes_and_has_a_json_view() {
     assert_eq!(view["format_version"], json!(1));
     assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_bytes_as_data_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        let _ = Data::from_bytes(&bytes);
+        let mut framed = MAGIC.to_vec();
+        framed.extend_from_slice(&1u16.to_le_bytes());
+        framed.push(0);
+        framed.extend_from_slice(&bytes);
+        let _ = Data::from_bytes(&framed);
+        let net = LocalNetwork::new(&["init"]);
+        let out = invoke("(null)", &[], &framed, &net.params("init", "init"), &BTreeMap::new());
+        proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty());
+    }
+}

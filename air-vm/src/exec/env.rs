@@ -37,9 +37,8 @@ impl CanonValue {
             for e in &elements {
                 let key = map_key_string(e.json.get("key").unwrap_or(&Json::Null));
                 let value = e.json.get("value").cloned().unwrap_or(Json::Null);
-                match m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
-                    Json::Array(a) => a.push(value),
-                    _ => {}
+                if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
+                    a.push(value);
                 }
             }
             Json::Object(m)

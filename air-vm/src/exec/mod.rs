@@ -23,7 +23,7 @@ use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
 use env::{Bound, Env, StreamValue};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 /// A position in the trace tree: a subtrace, an index in it, and the subtrace's address.
@@ -88,7 +88,10 @@ enum Frame {
 /// The items a fold iterates over.
 #[derive(Debug)]
 enum Items {
-    Fixed(Vec<Val>),
+    /// Elements of a JSON array; each is made into a value (with its lens) when visited.
+    Array(Val),
+    Canon(Rc<CanonValue>),
+    Fixed(Rc<Vec<Val>>),
     /// A stream's visible instance at fold start; it may grow while folded.
     Stream {
         var: ast::VarId,
@@ -141,6 +144,9 @@ pub struct Interpreter<'a> {
     error: Option<(ErrorObject, Catchable)>,
     current: InstrId,
     literal: Rc<Tetraplet>,
+    /// Values and tetraplets already loaded from the store in this run.
+    parsed: HashMap<Cid, Rc<Json>>,
+    tetraplets: HashMap<Cid, Rc<Tetraplet>>,
 }
 
 type Step = Result<(), Flow>;
@@ -242,6 +248,8 @@ impl<'a> Interpreter<'a> {
             error: None,
             current: script.root,
             literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
+            parsed: HashMap::new(),
+            tetraplets: HashMap::new(),
         }
     }
 
@@ -559,6 +567,9 @@ impl<'a> Interpreter<'a> {
 
     /// Resolves a triplet part that must be a string.
     fn resolve_string(&self, v: &Value, what: &'static str) -> Result<Got<String>, Flow> {
+        if let Value::String(s) = v {
+            return Ok(Got::Ready(s.to_string()));
+        }
         Ok(match self.resolve(v)? {
             Got::Wait => Got::Wait,
             Got::Ready(r) => match &*r.json() {
@@ -630,9 +641,9 @@ impl<'a> Interpreter<'a> {
                     .into());
                 }
                 let stored = self.verify_replay(result, &args, &tetraplet)?;
-                let value = self.load_value(stored.value)?;
-                let t = self.load_tetraplet(stored.tetraplet)?;
-                self.set_output(c.output, output, Val { json: Rc::new(value), tetraplet: Rc::new(t) })?;
+                let json = self.load_value(stored.value)?;
+                let tetraplet = self.load_tetraplet(stored.tetraplet)?;
+                self.set_output(c.output, output, Val { json, tetraplet })?;
                 self.cursor.index += 1;
                 Ok(())
             }
@@ -655,9 +666,19 @@ impl<'a> Interpreter<'a> {
         self.put_state(State::Call(CallState::RequestSent { by: self.params.current_peer_id.clone(), call_id: Some(id) }));
     }
 
+    /// The CID of the JSON array of the arguments, hashed as it is written.
     fn argument_hash(args: &[Resolved]) -> Cid {
-        let array = Json::Array(args.iter().map(|a| (*a.json()).clone()).collect());
-        Cid::of("arguments", json_text(&array).as_bytes())
+        let mut h = blake3::Hasher::new();
+        h.update(b"arguments\0[");
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                h.update(b",");
+            }
+            // Writing JSON into a hasher cannot fail.
+            let _ = serde_json::to_writer(&mut h, &*a.json());
+        }
+        h.update(b"]");
+        Cid(*h.finalize().as_bytes())
     }
 
     fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], tetraplet: Tetraplet, result: CallResult) -> Step {
@@ -703,8 +724,9 @@ impl<'a> Interpreter<'a> {
             ))
             .into());
         }
-        let recorded = self.load_tetraplet(stored.tetraplet)?;
-        if &recorded != tetraplet {
+        let recorded =
+            self.store.tetraplets.get(&stored.tetraplet).ok_or_else(|| Uncatchable::ValueForCidNotFound(stored.tetraplet.to_string()))?;
+        if recorded != tetraplet {
             return Err(Uncatchable::InstructionParametersMismatch(format!(
                 "`{}` was recorded as a call to {}.{} on {}",
                 text(),
@@ -717,13 +739,24 @@ impl<'a> Interpreter<'a> {
         Ok(stored)
     }
 
-    fn load_value(&self, cid: Cid) -> Result<Json, Flow> {
+    /// A stored value, parsed once per run however often it is used.
+    fn load_value(&mut self, cid: Cid) -> Result<Rc<Json>, Flow> {
+        if let Some(v) = self.parsed.get(&cid) {
+            return Ok(v.clone());
+        }
         let text = self.store.values.get(&cid).ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
-        serde_json::from_str(text).map_err(|e| Uncatchable::ValueForCidNotFound(format!("{cid}: {e}")).into())
+        let value: Rc<Json> = Rc::new(serde_json::from_str(text).map_err(|e| Uncatchable::ValueForCidNotFound(format!("{cid}: {e}")))?);
+        self.parsed.insert(cid, value.clone());
+        Ok(value)
     }
 
-    fn load_tetraplet(&self, cid: Cid) -> Result<Tetraplet, Flow> {
-        self.store.tetraplets.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()).into())
+    fn load_tetraplet(&mut self, cid: Cid) -> Result<Rc<Tetraplet>, Flow> {
+        if let Some(t) = self.tetraplets.get(&cid) {
+            return Ok(t.clone());
+        }
+        let t = Rc::new(self.store.tetraplets.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?);
+        self.tetraplets.insert(cid, t.clone());
+        Ok(t)
     }
 
     fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val) -> Step {
@@ -840,8 +873,8 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    fn load_canon(&self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
-        let record = self.store.canons.get(&cid).ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
+    fn load_canon(&mut self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
+        let record = self.store.canons.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
         let tetraplet = self.load_tetraplet(record.tetraplet)?;
         if tetraplet.peer_pk != peer {
             return Err(Uncatchable::InstructionParametersMismatch(format!(
@@ -853,9 +886,9 @@ impl<'a> Interpreter<'a> {
         }
         let mut elements = Vec::with_capacity(record.elements.len());
         for e in &record.elements {
-            elements.push(Val { json: Rc::new(self.load_value(e.value)?), tetraplet: Rc::new(self.load_tetraplet(e.tetraplet)?) });
+            elements.push(Val { json: self.load_value(e.value)?, tetraplet: self.load_tetraplet(e.tetraplet)? });
         }
-        Ok(CanonValue::new(elements, Rc::new(tetraplet), self.current_canon_is_map()))
+        Ok(CanonValue::new(elements, tetraplet, self.current_canon_is_map()))
     }
 
     /// Whether the running `canon` snapshots a stream map (the record itself does not say).
@@ -909,21 +942,21 @@ impl<'a> Interpreter<'a> {
             Value::Stream(var) | Value::StreamMap(var) => self.fold_stream(id, f, *var),
             other => {
                 let items = match ready!(self, self.resolve(other)) {
-                    Resolved::Canon(c) if c.is_map => lens::canon_map_entries(&c),
-                    Resolved::Canon(c) => c.elements.clone(),
-                    Resolved::One(v) => match &*v.json {
-                        Json::Array(a) => a
-                            .iter()
-                            .enumerate()
-                            .map(|(i, x)| Val { json: Rc::new(x.clone()), tetraplet: Rc::new(v.tetraplet.with_lens(&format!(".$.[{i}]"))) })
-                            .collect(),
-                        other => return Err(Catchable::FoldIteratesOverNonArray(other.to_string()).into()),
-                    },
+                    Resolved::Canon(c) if c.is_map => Items::Fixed(Rc::new(lens::canon_map_entries(&c))),
+                    Resolved::Canon(c) => Items::Canon(c),
+                    Resolved::One(v) if v.json.is_array() => Items::Array(v),
+                    Resolved::One(v) => return Err(Catchable::FoldIteratesOverNonArray(v.json.to_string()).into()),
                 };
-                if items.is_empty() {
+                let empty = match &items {
+                    Items::Fixed(v) => v.is_empty(),
+                    Items::Canon(c) => c.elements.is_empty(),
+                    Items::Array(v) => v.json.as_array().is_none_or(Vec::is_empty),
+                    Items::Stream { .. } => false,
+                };
+                if empty {
                     return Ok(());
                 }
-                self.start_fold(id, f, Items::Fixed(items), None)
+                self.start_fold(id, f, items, None)
             }
         }
     }
@@ -954,7 +987,10 @@ impl<'a> Interpreter<'a> {
         let fold = self.folds.len();
         self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items, position: 0, after });
         self.stack.push(Frame::FoldEnd { fold });
-        self.begin_iteration(fold)
+        match self.item(fold) {
+            Some(item) => self.begin_iteration(fold, item),
+            None => Ok(()),
+        }
     }
 
     /// The item at a fold's position, if any.
@@ -962,6 +998,12 @@ impl<'a> Interpreter<'a> {
         let ctx = &self.folds[fold];
         match &ctx.items {
             Items::Fixed(v) => v.get(ctx.position).map(|v| (v.clone(), None)),
+            Items::Canon(c) => c.elements.get(ctx.position).map(|v| (v.clone(), None)),
+            Items::Array(v) => {
+                let x = v.json.as_array()?.get(ctx.position)?;
+                let tetraplet = Rc::new(v.tetraplet.with_lens(&format!(".$.[{}]", ctx.position)));
+                Some((Val { json: Rc::new(x.clone()), tetraplet }, None))
+            }
             Items::Stream { var, level, .. } => {
                 self.env.stream_at(*var, *level)?.values.get(ctx.position).map(|v| (v.val.clone(), Some(v.key)))
             }
@@ -969,8 +1011,7 @@ impl<'a> Interpreter<'a> {
     }
 
     /// Binds the iterator to the current item and runs the body (in the item's subtrace for streams).
-    fn begin_iteration(&mut self, fold: usize) -> Step {
-        let Some((val, key)) = self.item(fold) else { return Ok(()) };
+    fn begin_iteration(&mut self, fold: usize, (val, key): (Val, Option<ValueKey>)) -> Step {
         if let (Some(key), Items::Stream { fold_state, fold_addr, .. }) = (key, &self.folds[fold].items) {
             let (fold_state, fold_addr) = (*fold_state, *fold_addr);
             let sub = self.iteration_subtrace(fold_state, key)?;
@@ -1015,9 +1056,9 @@ impl<'a> Interpreter<'a> {
         };
         let saved = self.cursor;
         self.folds[fold].position += 1;
-        if self.item(fold).is_some() {
+        if let Some(item) = self.item(fold) {
             self.stack.push(Frame::NextEnd { fold, cursor: saved });
-            return self.begin_iteration(fold);
+            return self.begin_iteration(fold, item);
         }
         self.folds[fold].position -= 1;
         let last = match &self.script.instr(self.folds[fold].instr).kind {

@@ -25,8 +25,7 @@ pub use beautify::beautify;
 pub use error::{ParseError, ParseErrors};
 pub use print::{instruction_text, to_air, value_text};
 
-/// Largest AIR script accepted, in bytes (AquaVM's limit).
-pub const MAX_AIR_SIZE_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::limits::MAX_AIR_SIZE_BYTES;
 
 /// Parses and statically validates an AIR script, as AquaVM does before running it.
 pub fn parse(source: &str) -> Result<Script, ParseErrors> {
