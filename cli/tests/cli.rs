@@ -1,0 +1,97 @@
+//! The `aqua` command as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn aqua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aqua")).args(args).current_dir(repo()).output().expect("the aqua binary runs")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aqua-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("temp file");
+    path
+}
+
+#[test]
+fn help_lists_every_command_with_a_description() {
+    let out = aqua(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("air") && help.contains("Inspect AIR scripts and particle data"), "{help}");
+    let out = aqua(&["air", "--help"]);
+    let help = text(&out.stdout);
+    for (cmd, about) in [("beautify", "readable, indented text"), ("fmt", "canonical form"), ("trace", "particle data")] {
+        assert!(help.contains(cmd) && help.contains(about), "{cmd}: {help}");
+    }
+}
+
+#[test]
+fn version_and_unknown_commands() {
+    let out = aqua(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).trim(), format!("aqua {}", env!("CARGO_PKG_VERSION")));
+    let out = aqua(&["frobnicate"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unrecognized subcommand 'frobnicate'"), "{}", text(&out.stderr));
+    let out = aqua(&["air", "beautify", "--no-such-flag", "x.air"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unexpected argument '--no-such-flag'"));
+}
+
+#[test]
+fn beautify_shows_the_shipped_example() {
+    let out = aqua(&["air", "beautify", "examples/hello.air"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn fmt_prints_canonical_air_that_reads_back_the_same() {
+    let out = aqua(&["air", "fmt", "examples/hello.air"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let canonical = text(&out.stdout);
+    let again = aqua(&["air", "fmt", temp_file("canonical.air", canonical.as_bytes()).to_str().unwrap_or_default()]);
+    assert_eq!(text(&again.stdout), canonical);
+}
+
+#[test]
+fn a_malformed_script_gets_a_located_error_and_a_failing_exit() {
+    let file = temp_file("bad.air", b"(seq\n  (null)\n  (call %init_peer_id% (\"s\" \"f\") [x]))\n");
+    let out = aqua(&["air", "fmt", file.to_str().unwrap_or_default()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("bad.air:3:"), "the error points at the line: {err}");
+    assert!(!err.contains("error: error"), "{err}");
+    let out = aqua(&["air", "fmt", "does/not/exist.air"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot read does/not/exist.air"));
+}
+
+#[test]
+fn trace_prints_particle_data_as_json() {
+    let net = air_vm::local::LocalNetwork::new(&["init"]);
+    let mut services = |_: &str, _: &air_vm::CallRequest| air_vm::CallResult::ok(serde_json::json!({"greeting": "hi"}));
+    let run = net.run(r#"(call %init_peer_id% ("s" "greet") [] x)"#, "init", &mut services);
+    let file = temp_file("data.bin", &run.data["init"]);
+    let out = aqua(&["air", "trace", file.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(json["trace"][0]["states"][0]["call"]["result"], serde_json::json!({"greeting": "hi"}));
+    assert_eq!(json["trace"][0]["states"][0]["call"]["tetraplet"]["service_id"], "s");
+    let garbage = temp_file("garbage.bin", b"definitely not data");
+    let out = aqua(&["air", "trace", garbage.to_str().unwrap_or_default()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("does not start with the data header"), "{}", text(&out.stderr));
+}
