@@ -6,7 +6,7 @@
 //! reported with both versions instead of as garbage.
 
 use crate::trace::{CallState, CanonResult, CanonState, ServiceResult, State, Trace};
-use crate::value::{Cid, Tetraplet};
+use crate::value::{Cid, CidMap, Tetraplet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,13 +32,25 @@ pub struct Data {
 pub struct Signature(#[serde(with = "crate::value::fixed_bytes")] pub [u8; 64]);
 
 /// Content-addressed records referenced by the trace; each is stored once.
+/// Encoded in CID order, so equal stores give equal bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Store {
     /// Compact JSON text of values.
-    pub values: BTreeMap<Cid, String>,
-    pub tetraplets: BTreeMap<Cid, Tetraplet>,
-    pub results: BTreeMap<Cid, ServiceResult>,
-    pub canons: BTreeMap<Cid, CanonResult>,
+    #[serde(serialize_with = "sorted")]
+    pub values: CidMap<String>,
+    #[serde(serialize_with = "sorted")]
+    pub tetraplets: CidMap<Tetraplet>,
+    #[serde(serialize_with = "sorted")]
+    pub results: CidMap<ServiceResult>,
+    #[serde(serialize_with = "sorted")]
+    pub canons: CidMap<CanonResult>,
+}
+
+/// Serializes a CID map in CID order.
+fn sorted<V: Serialize, S: serde::Serializer>(map: &CidMap<V>, s: S) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(&Cid, &V)> = map.iter().collect();
+    entries.sort_unstable_by_key(|(k, _)| **k);
+    s.collect_map(entries)
 }
 
 impl Store {

@@ -32,6 +32,29 @@ impl Tetraplet {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Cid(#[serde(with = "fixed_bytes")] pub [u8; 32]);
 
+/// Hashes a [`Cid`] by taking its first bytes: CIDs are already uniformly distributed,
+/// so hashing them again (as the default SipHash would) is wasted work.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CidHasher(u64);
+
+impl std::hash::Hasher for CidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Cid hashes as its 32-byte array: length prefix first, then the bytes.
+        for (i, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*b) << (8 * i);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+}
+
+/// A map keyed by CID. Never iterated into an output unsorted (see `data::sorted`).
+pub type CidMap<V> = std::collections::HashMap<Cid, V, std::hash::BuildHasherDefault<CidHasher>>;
+
 /// Fixed-size byte arrays as one byte string (compact and fast in binary formats,
 /// unlike serde's default of a tuple of numbers).
 pub(crate) mod fixed_bytes {

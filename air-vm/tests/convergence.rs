@@ -222,3 +222,16 @@ fn an_observer_merging_all_contributions_in_any_order_gets_one_trace() {
     assert_eq!(f.trace, s.trace);
     assert_eq!(f.store, s.store);
 }
+
+#[test]
+fn the_same_run_twice_gives_byte_identical_data() {
+    let net = LocalNetwork::new(&["init", "a", "b", "c"]);
+    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
+    let air = net.expand(FAN_OUT);
+    let mut services =
+        |p: &str, r: &CallRequest| if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { fan_out_services(p, r) };
+    let first = net.run(&air, "init", &mut services);
+    let second = net.run(&air, "init", &mut services);
+    assert_eq!(first.data, second.data);
+    assert_eq!(first.delivered, second.delivered);
+}

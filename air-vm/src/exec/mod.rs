@@ -18,12 +18,12 @@ use crate::syntax::print::instruction_text;
 use crate::trace::{
     CallState, CanonElement, CanonResult, CanonState, FoldIteration, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
 };
-use crate::value::{Cid, ErrorObject, Tetraplet, Val, json_text};
+use crate::value::{Cid, CidMap, ErrorObject, Tetraplet, Val, json_text};
 use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
 use env::{Bound, Env, StreamValue};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// A position in the trace tree: a subtrace, an index in it, and the subtrace's address.
@@ -145,8 +145,8 @@ pub struct Interpreter<'a> {
     current: InstrId,
     literal: Rc<Tetraplet>,
     /// Values and tetraplets already loaded from the store in this run.
-    parsed: HashMap<Cid, Rc<Json>>,
-    tetraplets: HashMap<Cid, Rc<Tetraplet>>,
+    parsed: CidMap<Rc<Json>>,
+    tetraplets: CidMap<Rc<Tetraplet>>,
 }
 
 type Step = Result<(), Flow>;
@@ -248,8 +248,8 @@ impl<'a> Interpreter<'a> {
             error: None,
             current: script.root,
             literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
-            parsed: HashMap::new(),
-            tetraplets: HashMap::new(),
+            parsed: CidMap::default(),
+            tetraplets: CidMap::default(),
         }
     }
 
