@@ -35,7 +35,21 @@ fn script() -> String {
     out
 }
 
+/// 10 000 plain instructions: a chain of `seq` over calls with one literal argument.
+fn simple_script() -> String {
+    let mut s = String::new();
+    for i in 0..4_999 {
+        s.push_str(&format!("(seq (call \"peer_{}\" (\"service\" \"function\") [\"arg\"] out_{i})\n", i % 10));
+    }
+    s.push_str("(null)");
+    s.push_str(&")".repeat(4_999));
+    s
+}
+
 fn bench(c: &mut Criterion) {
+    let simple = simple_script();
+    assert!(air_vm::syntax::parse(&simple).expect("the simple script is valid").instrs.len() >= 9_999);
+    c.bench_function("parse 10k plain instructions", |b| b.iter(|| air_vm::syntax::parse(black_box(&simple))));
     let source = script();
     let parsed = air_vm::syntax::parse(&source).expect("the generated script is valid");
     assert!(parsed.instrs.len() >= 10_000);

@@ -16,11 +16,6 @@ impl<'a> Args<'a> {
         Args { name: format!("{service}.{function}"), values }
     }
 
-    /// `service.function`, as messages start.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub fn values(&self) -> &'a [Value] {
         self.values
     }
@@ -95,7 +90,10 @@ impl<'a> Args<'a> {
         items
             .iter()
             .enumerate()
-            .map(|(j, v)| v.as_str().ok_or_else(|| self.error(format!("argument {} must be an array of strings; element {j} is {}", i + 1, describe(v)))))
+            .map(|(j, v)| {
+                v.as_str()
+                    .ok_or_else(|| self.error(format!("argument {} must be an array of strings; element {j} is {}", i + 1, describe(v))))
+            })
             .collect()
     }
 
@@ -120,7 +118,11 @@ impl<'a> Args<'a> {
             Some(Value::Array(items)) => match items.as_slice() {
                 [] => Ok(None),
                 [x] => Ok(Some(x)),
-                _ => Err(self.error(format!("argument {} is an option: expected [] or [value], got an array of {} elements", i + 1, items.len()))),
+                _ => Err(self.error(format!(
+                    "argument {} is an option: expected [] or [value], got an array of {} elements",
+                    i + 1,
+                    items.len()
+                ))),
             },
             Some(v) => Ok(Some(v)),
         }

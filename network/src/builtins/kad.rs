@@ -254,7 +254,10 @@ mod tests {
             err("kad", "neighborhood", json!([key, true])),
             "kad.neighborhood: argument 1 (key) is not a multihash, though already_hashed is true"
         );
-        assert_eq!(err("kad", "neighborhood", json!([key, "yes"])), "kad.neighborhood: argument 2 must be an optional boolean, got a string");
+        assert_eq!(
+            err("kad", "neighborhood", json!([key, "yes"])),
+            "kad.neighborhood: argument 2 must be an optional boolean, got a string"
+        );
         assert!(err("kad", "neighborhood", json!([key, [], [-1]])).starts_with("kad.neighborhood: argument 3 must be an optional integer"));
         assert!(err("kad", "neighborhood", json!([key, [true, false]])).contains("is an option"));
     }

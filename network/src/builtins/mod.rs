@@ -172,7 +172,7 @@ pub(crate) mod testing {
                 key: &self.key,
                 external_addresses: &self.external_addresses,
             };
-            super::call(service, function, &args, &ctx)
+            call(service, function, &args, &ctx)
         }
     }
 

@@ -41,9 +41,8 @@ fn timeout(a: &Args<'_>) -> Result<(u64, String), String> {
         Value::String(s) => s.parse::<u64>().ok(),
         _ => None,
     };
-    let duration = duration.ok_or_else(|| {
-        a.error(format!("argument 1 (duration_ms) must be a non-negative integer or a string of one, got {}", shown(d)))
-    })?;
+    let duration = duration
+        .ok_or_else(|| a.error(format!("argument 1 (duration_ms) must be a non-negative integer or a string of one, got {}", shown(d))))?;
     let message = a.opt_str(1)?.unwrap_or_default();
     Ok((duration, message.to_owned()))
 }
