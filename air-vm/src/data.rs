@@ -257,10 +257,12 @@ impl Data {
                     }
                     *slot = true;
                 }
-                if let State::Fold { iterations } = s
-                    && iterations.windows(2).any(|w| w[0].value >= w[1].value)
-                {
-                    return Err(DataError::Malformed("fold iterations are not sorted by value or repeat a value".into()));
+                if let State::Fold { iterations } = s {
+                    let mut values: Vec<_> = iterations.iter().map(|it| it.value).collect();
+                    values.sort_unstable();
+                    if values.windows(2).any(|w| w[0] == w[1]) {
+                        return Err(DataError::Malformed("a fold visits the same value twice".into()));
+                    }
                 }
                 let missing =
                     |what: &str, cid: &Cid| DataError::Verification(format!("the trace refers to {what} {cid}, which is not in the data"));

@@ -6,10 +6,13 @@
 //! two results must be the same result; `par` branches and fold iterations (matched by
 //! value key) merge recursively. The walk uses an explicit worklist.
 //!
-//! On equal "request sent" states the previous one is kept, which makes the merge
-//! idempotent and associative (the leftmost operand wins ties), as AquaVM's is.
+//! On equal "request sent" states the previous one is kept, and fold iterations keep the
+//! previous data's order with the incoming data's new ones after it. This makes the merge
+//! idempotent and associative (the leftmost operand wins ties), as AquaVM's is; two peers
+//! that merged the same contributions in different orders hold the same trace up to the
+//! order of fold iterations (see [`Trace::normalized`]).
 
-use crate::trace::{CallState, CanonState, FoldIteration, State, SubtraceId, Trace};
+use crate::trace::{CallState, CanonState, FoldIteration, State, SubtraceId, Trace, ValueKey};
 use std::fmt;
 
 /// Where in the trace tree a merge failed, for people.
@@ -142,33 +145,19 @@ impl Merger<'_> {
                 State::Par { left: l, right: r }
             }
             (State::Fold { iterations: pi }, State::Fold { iterations: ci }) => {
-                // Both are sorted by value key: a sorted union.
+                // The previous order, then what only the incoming data has, in its order.
+                let incoming: std::collections::HashMap<ValueKey, SubtraceId> = ci.iter().map(|it| (it.value, it.subtrace)).collect();
                 let mut iterations = Vec::with_capacity(pi.len().max(ci.len()));
-                let (mut x, mut y) = (0, 0);
-                while x < pi.len() || y < ci.len() {
-                    let (value, ps, cs) = match (pi.get(x), ci.get(y)) {
-                        (Some(p), Some(c)) if p.value == c.value => {
-                            x += 1;
-                            y += 1;
-                            (p.value, Some(p.subtrace), Some(c.subtrace))
-                        }
-                        (Some(p), Some(c)) if p.value < c.value => {
-                            x += 1;
-                            (p.value, Some(p.subtrace), None)
-                        }
-                        (Some(p), None) => {
-                            x += 1;
-                            (p.value, Some(p.subtrace), None)
-                        }
-                        (_, Some(c)) => {
-                            y += 1;
-                            (c.value, None, Some(c.subtrace))
-                        }
-                        (None, None) => break,
-                    };
+                for it in pi {
                     let sub = self.child(out, i, "fold");
-                    self.work.push((ps, cs, sub));
-                    iterations.push(FoldIteration { value, subtrace: sub });
+                    self.work.push((Some(it.subtrace), incoming.get(&it.value).copied(), sub));
+                    iterations.push(FoldIteration { value: it.value, subtrace: sub });
+                }
+                let known: std::collections::HashSet<ValueKey> = pi.iter().map(|it| it.value).collect();
+                for it in ci.iter().filter(|it| !known.contains(&it.value)) {
+                    let sub = self.child(out, i, "fold");
+                    self.work.push((None, Some(it.subtrace), sub));
+                    iterations.push(FoldIteration { value: it.value, subtrace: sub });
                 }
                 State::Fold { iterations }
             }

@@ -51,6 +51,21 @@ impl Trace {
         self.subtraces.iter().map(Vec::len).sum()
     }
 
+    /// The same tree with fold iterations sorted by value: two peers that merged the
+    /// same contributions in different orders hold traces with equal normalized forms.
+    pub fn normalized(&self) -> Trace {
+        let mut t = self.clone();
+        for states in &mut t.subtraces {
+            for s in states {
+                if let State::Fold { iterations } = s {
+                    iterations.sort_by_key(|it| it.value);
+                }
+            }
+        }
+        t.canonicalize();
+        t
+    }
+
     /// Renumbers subtraces in depth-first order of the tree and drops unreachable ones,
     /// so equal trees have equal arenas (and equal bytes).
     pub fn canonicalize(&mut self) {
@@ -87,7 +102,7 @@ pub enum State {
         left: SubtraceId,
         right: SubtraceId,
     },
-    /// A fold over a stream or stream map; iterations sorted by value key.
+    /// A fold over a stream or stream map; iterations in the order this peer visited them.
     Fold {
         iterations: Vec<FoldIteration>,
     },

@@ -339,3 +339,49 @@ fn a_call_with_a_missing_service_fails_with_10000() {
     assert_eq!(r.errors.len(), 1);
     assert_eq!(r.errors[0].1, 10000);
 }
+
+/// The join Aqua compiles `join results[n-1]` to: a fold over the stream that snapshots
+/// what it has seen so far and stops once it has n values.
+#[test]
+fn a_gate_on_a_stream_joins_values_arriving_in_any_order() {
+    let net = net();
+    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
+    let air = net.expand(
+        r#"(seq
+  (seq (call %init_peer_id% ("s" "peers") [] xs) (ap 3 n))
+  (seq
+    (fold xs x (par (seq (call x ("s" "echo") [x] $answers) (call %init_peer_id% ("s" "unit") [])) (next x)))
+    (new $seen
+      (seq
+        (fold $answers a
+          (seq
+            (seq
+              (ap a $seen)
+              (canon %init_peer_id% $seen #seen))
+            (xor
+              (match #seen.length n
+                (null))
+              (next a)))
+          (never))
+        (seq
+          (canon %init_peer_id% $seen #all)
+          (call %init_peer_id% ("s" "report") [#all.length]))))))"#,
+    );
+    for seed in 0..12u64 {
+        let mut x = seed;
+        let mut pick = |n: usize| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((x >> 33) as usize) % n
+        };
+        let r = net.run_ordered(
+            &air,
+            "init",
+            &mut |p: &str, r: &CallRequest| {
+                if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { report_services(p, r) }
+            },
+            &mut pick,
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(reports(&r), vec![json!([3])], "delivery order {seed}");
+    }
+}

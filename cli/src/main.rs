@@ -1,6 +1,7 @@
 //! The `aqua` command.
 
 mod diagnostics;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run an AIR script on a simulated network and print its result.
+    Run(run::RunArgs),
     /// Inspect AIR scripts and particle data.
     #[command(subcommand)]
     Air(AirCommand),
@@ -47,7 +50,8 @@ fn main() -> ExitCode {
             print(&out);
             ExitCode::SUCCESS
         }
-        Err(message) => {
+        Err(Failure::Reported) => ExitCode::FAILURE,
+        Err(Failure::Message(message)) => {
             // Source diagnostics arrive rendered ("error: ..." with an excerpt); others get the prefix here.
             let message = if message.starts_with("error") { message } else { format!("error: {message}\n") };
             #[allow(clippy::print_stderr, reason = "the command's error channel")]
@@ -64,8 +68,30 @@ fn print(out: &str) {
     print!("{out}");
 }
 
-fn run(cli: Cli) -> Result<String, String> {
+/// Why a command failed.
+enum Failure {
+    /// A message still to print.
+    Message(String),
+    /// The command already said what went wrong.
+    Reported,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
+    }
+}
+
+fn run(cli: Cli) -> Result<String, Failure> {
     match cli.command {
+        Command::Run(args) => {
+            let out = run::run(args)?;
+            #[allow(clippy::print_stderr, reason = "the run's trace and errors go to stderr")]
+            {
+                eprint!("{}", out.stderr);
+            }
+            if out.success { Ok(out.stdout) } else { Err(Failure::Reported) }
+        }
         Command::Air(AirCommand::Beautify { file }) => {
             let script = parse_air_file(&file)?;
             Ok(air_vm::syntax::beautify(&script))

@@ -1,4 +1,16 @@
-//! `aqua-network`: peers, particles, routing, builtins, spells, deployments, and the
-//! deterministic simulator that runs them in virtual time (see ARCHITECTURE.md).
+//! `aqua-network`: peers, particles, routing, builtins, and the deterministic simulator
+//! that runs them in virtual time (see ARCHITECTURE.md).
+//!
+//! Pure like the VM: no clock, no threads, no I/O. A run is a function of the network
+//! description, the script, the data and the seed.
 
 pub mod builtins;
+pub mod description;
+pub mod network;
+pub mod report;
+pub mod sim;
+
+pub use description::{Description, DescriptionError};
+pub use network::Network;
+pub use report::Report;
+pub use sim::{RunSpec, Simulation};

@@ -92,13 +92,28 @@ enum Items {
     Array(Val),
     Canon(Rc<CanonValue>),
     Fixed(Rc<Vec<Val>>),
-    /// A stream's visible instance at fold start; it may grow while folded.
-    Stream {
-        var: ast::VarId,
-        level: usize,
-        fold_state: (SubtraceId, usize),
-        fold_addr: [u8; 16],
-    },
+    /// A stream's visible instance; it may grow while folded.
+    Stream(StreamItems),
+}
+
+/// The visit order of a fold over a stream: first the values this fold already visited
+/// (in the order the fold state records), then the others in stream order, then values
+/// that arrive while it folds. So values that arrive later are always visited after the
+/// ones visited before, on every run, as AquaVM's stream generations ensure.
+#[derive(Debug)]
+struct StreamItems {
+    var: ast::VarId,
+    level: usize,
+    fold_state: (SubtraceId, usize),
+    fold_addr: [u8; 16],
+    /// Stream indices in visit order.
+    order: Vec<usize>,
+    /// Per stream index: already in `order`.
+    included: Vec<bool>,
+    /// Stream values before this index are all in `order`.
+    scanned: usize,
+    /// Subtraces of the iterations recorded in the fold state, by value.
+    known: std::collections::HashMap<ValueKey, SubtraceId>,
 }
 
 #[derive(Debug)]
@@ -380,7 +395,7 @@ impl<'a> Interpreter<'a> {
                 Frame::NewEnd(var) => self.end_new(var),
                 Frame::NextEnd { fold, cursor } => self.end_next(fold, cursor),
                 Frame::FoldEnd { fold } => {
-                    let is_stream = matches!(self.folds[fold].items, Items::Stream { .. });
+                    let is_stream = matches!(self.folds[fold].items, Items::Stream(_));
                     self.end_fold(fold);
                     if is_stream {
                         // Errors inside a fold over a stream stay inside it, for convergence.
@@ -951,7 +966,7 @@ impl<'a> Interpreter<'a> {
                     Items::Fixed(v) => v.is_empty(),
                     Items::Canon(c) => c.elements.is_empty(),
                     Items::Array(v) => v.json.as_array().is_none_or(Vec::is_empty),
-                    Items::Stream { .. } => false,
+                    Items::Stream(_) => false,
                 };
                 if empty {
                     return Ok(());
@@ -980,13 +995,50 @@ impl<'a> Interpreter<'a> {
             self.complete = false;
             return Ok(());
         }
-        self.start_fold(id, f, Items::Stream { var: var.id, level, fold_state, fold_addr }, Some(after))
+        let (iterations, stream) =
+            match (self.trace.subtraces[fold_state.0.0 as usize].get(fold_state.1), self.env.stream_at(var.id, level)) {
+                (Some(State::Fold { iterations }), Some(stream)) => (iterations, stream),
+                _ => return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into()),
+            };
+        let index_of: std::collections::HashMap<ValueKey, usize> = stream.values.iter().enumerate().map(|(i, v)| (v.key, i)).collect();
+        let mut items = StreamItems {
+            var: var.id,
+            level,
+            fold_state,
+            fold_addr,
+            order: Vec::with_capacity(stream.values.len()),
+            included: vec![false; stream.values.len()],
+            scanned: 0,
+            known: iterations.iter().map(|it| (it.value, it.subtrace)).collect(),
+        };
+        for it in iterations {
+            if let Some(&i) = index_of.get(&it.value) {
+                items.order.push(i);
+                items.included[i] = true;
+            }
+        }
+        self.start_fold(id, f, Items::Stream(items), Some(after))
+    }
+
+    /// Appends to a stream fold's order the stream values it does not hold yet.
+    fn extend_stream_order(&mut self, fold: usize) {
+        let Items::Stream(items) = &mut self.folds[fold].items else { return };
+        let len = self.env.stream_at(items.var, items.level).map_or(0, |s| s.values.len());
+        items.included.resize(len.max(items.included.len()), false);
+        for i in items.scanned..len {
+            if !items.included[i] {
+                items.included[i] = true;
+                items.order.push(i);
+            }
+        }
+        items.scanned = len;
     }
 
     fn start_fold(&mut self, id: InstrId, f: &ast::Fold, items: Items, after: Option<Cursor>) -> Step {
         let fold = self.folds.len();
         self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items, position: 0, after });
         self.stack.push(Frame::FoldEnd { fold });
+        self.extend_stream_order(fold);
         match self.item(fold) {
             Some(item) => self.begin_iteration(fold, item),
             None => Ok(()),
@@ -1004,17 +1056,18 @@ impl<'a> Interpreter<'a> {
                 let tetraplet = Rc::new(v.tetraplet.with_lens(&format!(".$.[{}]", ctx.position)));
                 Some((Val { json: Rc::new(x.clone()), tetraplet }, None))
             }
-            Items::Stream { var, level, .. } => {
-                self.env.stream_at(*var, *level)?.values.get(ctx.position).map(|v| (v.val.clone(), Some(v.key)))
+            Items::Stream(items) => {
+                let index = *items.order.get(ctx.position)?;
+                self.env.stream_at(items.var, items.level)?.values.get(index).map(|v| (v.val.clone(), Some(v.key)))
             }
         }
     }
 
     /// Binds the iterator to the current item and runs the body (in the item's subtrace for streams).
     fn begin_iteration(&mut self, fold: usize, (val, key): (Val, Option<ValueKey>)) -> Step {
-        if let (Some(key), Items::Stream { fold_state, fold_addr, .. }) = (key, &self.folds[fold].items) {
-            let (fold_state, fold_addr) = (*fold_state, *fold_addr);
-            let sub = self.iteration_subtrace(fold_state, key)?;
+        if let (Some(key), Items::Stream(items)) = (key, &self.folds[fold].items) {
+            let fold_addr = items.fold_addr;
+            let sub = self.iteration_subtrace(fold, key)?;
             self.cursor = Cursor { sub, index: 0, addr: address(&[&fold_addr, &key.0]) };
         }
         self.env.push_scope();
@@ -1029,25 +1082,22 @@ impl<'a> Interpreter<'a> {
         Ok(())
     }
 
-    /// Finds or creates the subtrace of the iteration over `key` in a fold state.
-    fn iteration_subtrace(&mut self, (sub, index): (SubtraceId, usize), key: ValueKey) -> Result<SubtraceId, Flow> {
-        let existing = match self.trace.subtraces.get(sub.0 as usize).and_then(|s| s.get(index)) {
-            Some(State::Fold { iterations }) => iterations.binary_search_by(|it| it.value.cmp(&key)),
-            _ => return Err(Uncatchable::FoldStateNotFound(format!("at {index}")).into()),
+    /// Finds or creates (at the end of the fold state) the subtrace of the iteration over `key`.
+    fn iteration_subtrace(&mut self, fold: usize, key: ValueKey) -> Result<SubtraceId, Flow> {
+        let Items::Stream(items) = &mut self.folds[fold].items else {
+            return Err(Uncatchable::FoldStateNotFound("not a fold over a stream".into()).into());
         };
-        match existing {
-            Ok(i) => match &self.trace.subtraces[sub.0 as usize][index] {
-                State::Fold { iterations } => Ok(iterations[i].subtrace),
-                _ => Err(Uncatchable::FoldStateNotFound(format!("at {index}")).into()),
-            },
-            Err(i) => {
-                let new = self.trace.new_subtrace();
-                if let State::Fold { iterations } = &mut self.trace.subtraces[sub.0 as usize][index] {
-                    iterations.insert(i, FoldIteration { value: key, subtrace: new });
-                }
-                Ok(new)
-            }
+        if let Some(&sub) = items.known.get(&key) {
+            return Ok(sub);
         }
+        let (sub, index) = items.fold_state;
+        let new = self.trace.new_subtrace();
+        items.known.insert(key, new);
+        match self.trace.subtraces.get_mut(sub.0 as usize).and_then(|s| s.get_mut(index)) {
+            Some(State::Fold { iterations }) => iterations.push(FoldIteration { value: key, subtrace: new }),
+            _ => return Err(Uncatchable::FoldStateNotFound(format!("at {index}")).into()),
+        }
+        Ok(new)
     }
 
     fn next(&mut self, var: Var) -> Step {
@@ -1056,6 +1106,7 @@ impl<'a> Interpreter<'a> {
         };
         let saved = self.cursor;
         self.folds[fold].position += 1;
+        self.extend_stream_order(fold);
         if let Some(item) = self.item(fold) {
             self.stack.push(Frame::NextEnd { fold, cursor: saved });
             return self.begin_iteration(fold, item);
@@ -1068,7 +1119,7 @@ impl<'a> Interpreter<'a> {
         match last {
             Some(last) => self.stack.push(Frame::Run(last)),
             // Without a last instruction a stream fold waits for more values.
-            None if matches!(self.folds[fold].items, Items::Stream { .. }) => self.complete = false,
+            None if matches!(self.folds[fold].items, Items::Stream(_)) => self.complete = false,
             None => {}
         }
         Ok(())
@@ -1077,7 +1128,7 @@ impl<'a> Interpreter<'a> {
     fn end_next(&mut self, fold: usize, cursor: Cursor) {
         self.env.pop_scope();
         self.folds[fold].position -= 1;
-        if matches!(self.folds[fold].items, Items::Stream { .. }) {
+        if matches!(self.folds[fold].items, Items::Stream(_)) {
             self.cursor = cursor;
         }
     }

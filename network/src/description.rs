@@ -1,0 +1,138 @@
+//! The network description: a TOML file naming peers, services, latency and faults.
+//!
+//! Parsing checks the shape (serde, with line and column from `toml`); [`Network::from_description`]
+//! then checks the meaning (unknown relay or peer names, duplicates), pointing at the
+//! line of the offending name.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// The description as written.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Description {
+    pub seed: Option<u64>,
+    pub ttl_ms: Option<u32>,
+    /// Per-hop latency range, drawn from the seed.
+    pub latency_ms: Option<Spanned<[u64; 2]>>,
+    #[serde(default)]
+    pub relay: Vec<RelayDesc>,
+    #[serde(default)]
+    pub client: Vec<ClientDesc>,
+    #[serde(default)]
+    pub service: Vec<ServiceDesc>,
+    #[serde(default)]
+    pub fault: Vec<FaultDesc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayDesc {
+    pub name: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientDesc {
+    pub name: Spanned<String>,
+    pub relay: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDesc {
+    pub id: Spanned<String>,
+    /// Peer names, or "relays", "clients", "all".
+    pub peers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub functions: BTreeMap<String, MockFunction>,
+    /// A host-native process speaking JSON lines (command and arguments).
+    pub process: Option<Spanned<Vec<String>>>,
+    /// WebAssembly components, facade last.
+    pub blueprint: Option<Spanned<Vec<String>>>,
+}
+
+/// A mock function: a fixed result, an echo of the arguments, or a failure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockFunction {
+    pub result: Option<toml::Value>,
+    #[serde(default)]
+    pub echo: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultKind {
+    /// Particles sent by or to the peers are lost.
+    Drop,
+    /// Particles sent by or to the peers arrive twice.
+    Duplicate,
+    /// Particles sent by or to the peers take `delay_ms` longer.
+    Delay,
+    /// The peers cannot reach the other peers, nor be reached.
+    Partition,
+    /// The peers are down: they receive nothing and lose their particle data.
+    Crash,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultDesc {
+    pub kind: FaultKind,
+    pub peers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub from_ms: u64,
+    pub until_ms: Option<u64>,
+    /// For `drop` and `duplicate`: the share of particles affected (default all).
+    pub probability: Option<f64>,
+    /// For `delay`: the extra latency.
+    pub delay_ms: Option<u64>,
+}
+
+/// A problem in a network description, with the line and column it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescriptionError {
+    pub message: String,
+    /// 1-based line and column, when known.
+    pub line: Option<(usize, usize)>,
+}
+
+impl std::fmt::Display for DescriptionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some((l, c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for DescriptionError {}
+
+/// Line and column (1-based) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl Description {
+    /// Parses TOML text. Errors say what is wrong and where.
+    pub fn parse(source: &str) -> Result<Description, DescriptionError> {
+        toml::from_str(source)
+            .map_err(|e| DescriptionError { message: e.message().to_owned(), line: e.span().map(|s| line_col(source, s.start)) })
+    }
+
+    /// The network used when none is given: relays `R0`…`R5` and a client `me` on `R0`.
+    pub fn default_network() -> Description {
+        let spanned = |s: &str| Spanned::new(0..0, s.to_owned());
+        Description {
+            relay: (0..6).map(|i| RelayDesc { name: spanned(&format!("R{i}")) }).collect(),
+            client: vec![ClientDesc { name: spanned("me"), relay: spanned("R0") }],
+            ..Description::default()
+        }
+    }
+}

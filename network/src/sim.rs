@@ -1,0 +1,429 @@
+//! The deterministic simulator: one event loop in virtual time over one particle.
+//!
+//! Each peer runs the AIR VM on every copy of the particle it receives, serves the call
+//! requests addressed to it (services from the description, the calling convention on
+//! the client, builtins), feeds the results back, and sends the particle on. Latency
+//! and faults are drawn from one ChaCha RNG seeded by the run's seed, so the same seed
+//! and inputs give the same report, byte for byte.
+
+use crate::builtins::{self, CallContext};
+use crate::description::{FaultKind, MockFunction};
+use crate::network::{Network, ServiceSpec};
+use crate::report::{Call, Event, Report};
+use air_vm::{CallRequest, CallResult, ErrorObject, RunParameters, invoke};
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use serde_json::Value as Json;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::rc::Rc;
+
+/// Virtual start time of every simulation (ms since the epoch): 2026-01-01.
+pub const EPOCH_MS: u64 = 1_767_225_600_000;
+/// Most events one simulation may process.
+pub const MAX_EVENTS: usize = 1_000_000;
+
+/// What to run and from where.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub script: String,
+    /// The peer that starts the particle (a client, usually).
+    pub client: usize,
+    /// Values `getDataSrv.<name>` serves on the client.
+    pub data: BTreeMap<String, Json>,
+    pub ttl_ms: u32,
+    pub particle_id: String,
+}
+
+/// A particle's immutable header, signed by its initiator.
+#[derive(Debug)]
+struct Header {
+    id: String,
+    init: usize,
+    timestamp: u64,
+    ttl: u32,
+    script: String,
+    signature: [u8; 64],
+}
+
+fn header_bytes(id: &str, timestamp: u64, ttl: u32, script: &str) -> Vec<u8> {
+    let mut m = id.as_bytes().to_vec();
+    m.extend_from_slice(&timestamp.to_le_bytes());
+    m.extend_from_slice(&ttl.to_le_bytes());
+    m.extend_from_slice(script.as_bytes());
+    m
+}
+
+#[derive(Debug)]
+enum Action {
+    Deliver {
+        to: usize,
+        from: usize,
+        data: Rc<Vec<u8>>,
+    },
+    /// A delayed service answer (`peer.timeout`).
+    Answer {
+        peer: usize,
+        call_id: u32,
+        result: CallResult,
+    },
+}
+
+#[derive(Debug)]
+pub struct Simulation<'n> {
+    net: &'n Network,
+    header: Header,
+    rng: ChaCha8Rng,
+    now: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+    actions: BTreeMap<u64, Action>,
+    /// Each peer's data for the particle.
+    stored: Vec<Vec<u8>>,
+    data: BTreeMap<String, Json>,
+    report: Report,
+}
+
+impl<'n> Simulation<'n> {
+    pub fn new(net: &'n Network, spec: RunSpec) -> Self {
+        let init = &net.peers[spec.client];
+        let timestamp = EPOCH_MS;
+        let signature = init.key.sign(&header_bytes(&spec.particle_id, timestamp, spec.ttl_ms, &spec.script));
+        let header = Header { id: spec.particle_id, init: spec.client, timestamp, ttl: spec.ttl_ms, script: spec.script, signature };
+        let mut report = Report::new(net.seed, net.peers.iter().map(|p| (p.name.clone(), p.id.clone())).collect());
+        report.particle_id = header.id.clone();
+        Simulation {
+            net,
+            header,
+            rng: ChaCha8Rng::seed_from_u64(net.seed),
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            actions: BTreeMap::new(),
+            stored: vec![Vec::new(); net.peers.len()],
+            data: spec.data,
+            report,
+        }
+    }
+
+    fn schedule(&mut self, at: u64, action: Action) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq)));
+        self.actions.insert(self.seq, action);
+    }
+
+    /// Runs until nothing is left to do, and returns the report.
+    pub fn run(mut self) -> Report {
+        let init = self.header.init;
+        self.report.events.push(Event::new(0, &self.net.peers[init].name, "start", format!("particle {} starts", self.header.id)));
+        self.schedule(0, Action::Deliver { to: init, from: init, data: Rc::new(Vec::new()) });
+        let mut processed = 0;
+        while let Some(Reverse((at, seq))) = self.queue.pop() {
+            processed += 1;
+            if processed > MAX_EVENTS {
+                self.report.problems.push(format!("the simulation stopped after {MAX_EVENTS} events"));
+                break;
+            }
+            self.now = at;
+            match self.actions.remove(&seq) {
+                Some(Action::Deliver { to, from, data }) => self.deliver(to, from, &data),
+                Some(Action::Answer { peer, call_id, result }) => self.answer(peer, call_id, result),
+                None => {}
+            }
+        }
+        self.report.end_ms = self.now;
+        self.check_convergence();
+        self.report
+    }
+
+    fn peer_name(&self, p: usize) -> &str {
+        &self.net.peers[p].name
+    }
+
+    fn expired(&self) -> bool {
+        self.now >= u64::from(self.header.ttl)
+    }
+
+    fn crashed(&self, peer: usize) -> bool {
+        self.net.faults.iter().any(|f| f.kind == FaultKind::Crash && f.active(self.now) && f.peers.contains(&peer))
+    }
+
+    fn deliver(&mut self, to: usize, from: usize, data: &[u8]) {
+        let name = self.peer_name(to).to_owned();
+        if self.expired() {
+            self.report.events.push(Event::new(
+                self.now,
+                &name,
+                "expired",
+                format!("particle expired (ttl {} ms); dropped", self.header.ttl),
+            ));
+            return;
+        }
+        if self.crashed(to) {
+            // A crashed peer loses what it held for the particle.
+            self.stored[to].clear();
+            self.report.events.push(Event::new(self.now, &name, "lost", "the peer is down; the particle is lost".into()));
+            return;
+        }
+        let init_key = &self.net.peers[self.header.init].key;
+        let message = header_bytes(&self.header.id, self.header.timestamp, self.header.ttl, &self.header.script);
+        let pk = air_vm::sign::public_key_of(&init_key.peer_id());
+        let valid = pk.is_some_and(|pk| pk.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&self.header.signature)).is_ok());
+        if !valid {
+            self.report.events.push(Event::new(self.now, &name, "rejected", "the particle's signature does not verify".into()));
+            return;
+        }
+        if from != to {
+            self.report.events.push(Event::new(self.now, &name, "receive", format!("from {}", self.peer_name(from))));
+        }
+        self.execute(to, data.to_vec(), BTreeMap::new());
+    }
+
+    fn answer(&mut self, peer: usize, call_id: u32, result: CallResult) {
+        if self.expired() || self.crashed(peer) {
+            return;
+        }
+        let mut results = BTreeMap::new();
+        results.insert(call_id, result);
+        self.execute(peer, Vec::new(), results);
+    }
+
+    fn params(&self, peer: usize) -> RunParameters {
+        RunParameters {
+            init_peer_id: self.net.peers[self.header.init].id.clone(),
+            current_peer_id: self.net.peers[peer].id.clone(),
+            timestamp: self.header.timestamp,
+            ttl: self.header.ttl,
+            particle_id: self.header.id.clone(),
+            secret_key: Some(self.net.peers[peer].key.secret()),
+            check_signatures: true,
+        }
+    }
+
+    /// Runs the VM on `peer` until it asks for nothing more, then sends the particle on.
+    fn execute(&mut self, peer: usize, mut incoming: Vec<u8>, mut results: BTreeMap<u32, CallResult>) {
+        let params = self.params(peer);
+        let name = self.peer_name(peer).to_owned();
+        let mut next: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let out = invoke(&self.header.script, &self.stored[peer], &incoming, &params, &results);
+            if out.ret_code != 0 {
+                self.report.events.push(Event::new(self.now, &name, "vm-error", format!("code {}: {}", out.ret_code, out.error_message)));
+            }
+            self.stored[peer] = out.data;
+            next.extend(out.next_peers);
+            incoming = Vec::new();
+            results = BTreeMap::new();
+            for (id, request) in out.call_requests {
+                if let Some(result) = self.serve(peer, id, &request) {
+                    results.insert(id, result);
+                }
+            }
+            if results.is_empty() {
+                break;
+            }
+        }
+        let data = Rc::new(self.stored[peer].clone());
+        for id in next {
+            self.send(peer, &id, data.clone());
+        }
+    }
+
+    fn send(&mut self, from: usize, to_id: &str, data: Rc<Vec<u8>>) {
+        let from_name = self.peer_name(from).to_owned();
+        let Some(to) = self.net.index_of_id(to_id) else {
+            self.report.events.push(Event::new(self.now, &from_name, "unreachable", format!("{to_id} is not a peer of this network")));
+            return;
+        };
+        let to_name = self.peer_name(to).to_owned();
+        if !self.net.link(from, to) {
+            self.report.events.push(Event::new(
+                self.now,
+                &from_name,
+                "unreachable",
+                format!("{to_name} cannot be reached directly from {from_name}"),
+            ));
+            return;
+        }
+        let mut latency = self.latency();
+        let mut copies = 1;
+        for f in &self.net.faults {
+            if !f.active(self.now) {
+                continue;
+            }
+            let touches = f.peers.contains(&from) || f.peers.contains(&to);
+            match f.kind {
+                FaultKind::Partition if f.peers.contains(&from) != f.peers.contains(&to) => copies = 0,
+                FaultKind::Drop if touches && self.chance(f.probability) => copies = 0,
+                FaultKind::Duplicate if touches && copies > 0 && self.chance(f.probability) => copies = 2,
+                FaultKind::Delay if touches => latency += f.delay_ms,
+                _ => {}
+            }
+        }
+        if copies == 0 {
+            self.report.events.push(Event::new(self.now, &from_name, "dropped", format!("particle to {to_name} lost (fault)")));
+            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name, to: to_name, delivered: false });
+            return;
+        }
+        for i in 0..copies {
+            let at = self.now + latency + i;
+            self.report.events.push(Event::new(self.now, &from_name, "send", format!("to {to_name}, arrives at {at} ms")));
+            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name.clone(), to: to_name.clone(), delivered: true });
+            self.schedule(at, Action::Deliver { to, from, data: data.clone() });
+        }
+    }
+
+    fn latency(&mut self) -> u64 {
+        let (lo, hi) = self.net.latency_ms;
+        lo + self.rng.next_u64() % (hi - lo + 1)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        p >= 1.0 || (self.rng.next_u64() as f64 / u64::MAX as f64) < p
+    }
+
+    /// Serves one call request; `None` when the answer comes later (a timer).
+    fn serve(&mut self, peer: usize, call_id: u32, request: &CallRequest) -> Option<CallResult> {
+        let (service, function) = (request.service_id.as_str(), request.function_name.as_str());
+        let outcome = self.dispatch(peer, request);
+        let (result, later) = match outcome {
+            builtins::Outcome::Ok(v) => (CallResult::ok(v), None),
+            builtins::Outcome::Err(e) => (CallResult::error(1, e), None),
+            builtins::Outcome::After { after_ms, value } => (CallResult::ok(value), Some(after_ms)),
+            builtins::Outcome::NotFound => {
+                (CallResult::error(1, format!("Service with id '{service}' not found (function {function})")), None)
+            }
+        };
+        let (ok, err) = if result.ret_code == 0 {
+            (Some(result.result.clone()), None)
+        } else {
+            (None, Some(result.result.as_str().unwrap_or_default().to_owned()))
+        };
+        let args_text = serde_json::to_string(&request.arguments).unwrap_or_default();
+        let answer = match (&ok, &err, later) {
+            (Some(v), _, None) => format!("-> {v}"),
+            (Some(v), _, Some(after)) => format!("-> {v} after {after} ms"),
+            (_, Some(e), _) => format!("-> error: {e}"),
+            _ => String::new(),
+        };
+        let name = self.peer_name(peer).to_owned();
+        self.report.events.push(Event::new(self.now, &name, "call", format!("{service}.{function}{args_text} {answer}")));
+        self.report.calls.push(Call {
+            time_ms: self.now + later.unwrap_or(0),
+            peer: self.peer_name(peer).to_owned(),
+            service: service.to_owned(),
+            function: function.to_owned(),
+            args: request.arguments.clone(),
+            result: ok,
+            error: err,
+        });
+        match later {
+            Some(after) => {
+                self.schedule(self.now + after, Action::Answer { peer, call_id, result });
+                None
+            }
+            None => Some(result),
+        }
+    }
+
+    fn dispatch(&mut self, peer: usize, request: &CallRequest) -> builtins::Outcome {
+        let (service, function, args) = (request.service_id.as_str(), request.function_name.as_str(), &request.arguments);
+        if let Some(ServiceSpec::Mock(functions)) = self.net.services[peer].get(service) {
+            return match functions.get(function) {
+                Some(f) => mock(f, args),
+                None => builtins::Outcome::Err(format!("service '{service}' has no function '{function}'")),
+            };
+        }
+        if peer == self.header.init
+            && let Some(outcome) = self.calling_convention(service, function, args)
+        {
+            return outcome;
+        }
+        let net = self.net;
+        let routing = net.routing_table(peer);
+        let connected = |id: &str| net.index_of_id(id).is_some_and(|other| net.link(peer, other));
+        let ctx = CallContext {
+            peer_id: &net.peers[peer].id,
+            init_peer_id: &net.peers[self.header.init].id,
+            particle_id: &self.header.id,
+            now_ms: self.header.timestamp + self.now,
+            tetraplets: &request.tetraplets,
+            routing_table: &routing,
+            is_connected: &connected,
+            key: &net.peers[peer].key,
+            external_addresses: &[],
+        };
+        builtins::call(service, function, args, &ctx)
+    }
+
+    /// `getDataSrv`, `callbackSrv.response` and `errorHandlingSrv.error` on the client.
+    fn calling_convention(&mut self, service: &str, function: &str, args: &[Json]) -> Option<builtins::Outcome> {
+        match (service, function) {
+            ("getDataSrv", "-relay-") => {
+                let relay = match self.net.peers[self.header.init].kind {
+                    crate::network::PeerKind::Client { relay } => relay,
+                    crate::network::PeerKind::Relay => self.header.init,
+                };
+                Some(builtins::Outcome::Ok(Json::String(self.net.peers[relay].id.clone())))
+            }
+            ("getDataSrv", name) => Some(match self.data.get(name) {
+                Some(v) => builtins::Outcome::Ok(v.clone()),
+                None => builtins::Outcome::Err(format!("getDataSrv: no value named '{name}' was given (use --data)")),
+            }),
+            ("callbackSrv", "response") => {
+                let value = match args {
+                    [] => Json::Null,
+                    [one] => one.clone(),
+                    many => Json::Array(many.to_vec()),
+                };
+                self.report.result.get_or_insert(value);
+                Some(builtins::Outcome::Ok(Json::String(String::new())))
+            }
+            ("errorHandlingSrv", "error") => {
+                if self.report.error.is_none() {
+                    self.report.error = Some(args.first().cloned().unwrap_or(Json::Null));
+                }
+                Some(builtins::Outcome::Ok(Json::String(String::new())))
+            }
+            _ => None,
+        }
+    }
+
+    /// Every pair of peers must hold traces that merge without conflict.
+    fn check_convergence(&mut self) {
+        let mut merged = air_vm::trace::Trace::default();
+        for (i, bytes) in self.stored.iter().enumerate() {
+            let Ok(data) = air_vm::data::Data::from_bytes(bytes) else { continue };
+            match air_vm::merge::merge_traces(&merged, &data.trace) {
+                Ok(t) => merged = t,
+                Err(e) => {
+                    self.report.problems.push(format!("convergence check failed at {}: {e}", self.net.peers[i].name));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn mock(f: &MockFunction, args: &[Json]) -> builtins::Outcome {
+    if let Some(e) = &f.error {
+        return builtins::Outcome::Err(e.clone());
+    }
+    if f.echo {
+        return builtins::Outcome::Ok(match args {
+            [one] => one.clone(),
+            many => Json::Array(many.to_vec()),
+        });
+    }
+    builtins::Outcome::Ok(f.result.as_ref().and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Json::Null))
+}
+
+/// The error object of a run whose `errorHandlingSrv.error` was called, if it is one.
+pub fn error_object(v: &Json) -> Option<ErrorObject> {
+    Some(ErrorObject {
+        error_code: v.get("error_code")?.as_i64()?,
+        message: v.get("message")?.as_str()?.to_owned(),
+        instruction: v.get("instruction").and_then(Json::as_str).unwrap_or_default().to_owned(),
+        peer_id: v.get("peer_id").and_then(Json::as_str).map(str::to_owned),
+    })
+}
