@@ -29,6 +29,7 @@ fn help_lists_every_command_with_a_description() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     assert!(help.contains("air") && help.contains("Inspect AIR scripts and particle data"), "{help}");
+    assert!(help.contains("run") && help.contains("Run an AIR script on a simulated network"), "{help}");
     let out = aqua(&["air", "--help"]);
     let help = text(&out.stdout);
     for (cmd, about) in [("beautify", "readable, indented text"), ("fmt", "canonical form"), ("trace", "particle data")] {
@@ -94,4 +95,93 @@ fn trace_prints_particle_data_as_json() {
     let out = aqua(&["air", "trace", garbage.to_str().unwrap_or_default()]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("does not start with the data header"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn run_prints_the_result_of_the_shipped_example_on_the_default_network() {
+    let out = aqua(&["run", "--air", "examples/hello.air"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON result");
+    assert_eq!(result.as_array().map(Vec::len), Some(2), "{result}");
+    assert!(result[0]["node_version"].as_str().unwrap_or_default().starts_with("aqua-network"));
+}
+
+#[test]
+fn run_with_a_network_data_and_peer_references() {
+    let args = ["run", "--air", "examples/greeting.air", "--network", "examples/greeting.toml", "--data", r#"{"target": "@R1"}"#];
+    let out = aqua(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "\"hello from R1\"\n");
+}
+
+#[test]
+fn run_reports_are_deterministic_and_name_every_peer() {
+    let report = |name: &str| {
+        let path = std::env::temp_dir().join(format!("aqua-cli-test-{}-{name}.json", std::process::id()));
+        let p = path.to_str().unwrap_or_default().to_owned();
+        let out = aqua(&[
+            "run",
+            "--air",
+            "examples/greeting.air",
+            "--network",
+            "examples/greeting.toml",
+            "--data",
+            r#"{"target": "@R1"}"#,
+            "--report",
+            &p,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        std::fs::read_to_string(&path).expect("report written")
+    };
+    let (a, b) = (report("a"), report("b"));
+    assert_eq!(a, b);
+    let json: serde_json::Value = serde_json::from_str(&a).expect("JSON report");
+    assert_eq!(json["seed"], 7);
+    assert!(json["peers"]["R1"].as_str().unwrap_or_default().starts_with("12D3KooW"));
+    assert!(json["calls"].as_array().is_some_and(|c| c.iter().any(|c| c["function"] == "greet" && c["peer"] == "R1")));
+}
+
+#[test]
+fn run_trace_prints_a_legend_and_one_line_per_event() {
+    let out = aqua(&[
+        "run",
+        "--air",
+        "examples/greeting.air",
+        "--network",
+        "examples/greeting.toml",
+        "--data",
+        r#"{"target": "@R1"}"#,
+        "--trace",
+    ]);
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.starts_with("time(ms)  peer  event  detail"), "{err}");
+    assert!(err.contains("R1  call  greeter.greet[\"world\"] -> \"hello from R1\""), "{err}");
+}
+
+#[test]
+fn a_failing_run_prints_the_error_object_and_exits_1() {
+    let air = std::fs::read_to_string(repo().join("examples/greeting.air")).unwrap_or_default().replace("\"greet\")", "\"fail\")");
+    let file = temp_file("fail.air", air.as_bytes());
+    let out =
+        aqua(&["run", "--air", file.to_str().unwrap_or_default(), "--network", "examples/greeting.toml", "--data", r#"{"target": "@R1"}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("\"error_code\": 10000") && err.contains("the greeter is tired"), "{err}");
+}
+
+#[test]
+fn a_bad_network_description_points_at_the_line() {
+    let net = temp_file("bad.toml", b"[[relay]]\nname = \"R0\"\n\n[[client]]\nname = \"me\"\nrelay = \"R01\"\n");
+    let out = aqua(&["run", "--air", "examples/hello.air", "--network", net.to_str().unwrap_or_default()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml: line 6, column 9: client `me` is attached to an unknown relay `R01`; did you mean `R0`?"), "{err}");
+}
+
+#[test]
+fn a_particle_that_expires_is_reported_in_words() {
+    let out = aqua(&["run", "--air", "examples/hello.air", "--ttl", "2"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("the particle expired before the client got a response"), "{}", text(&out.stderr));
 }

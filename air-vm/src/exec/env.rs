@@ -25,27 +25,44 @@ pub struct CanonValue {
     pub tetraplet: Rc<Tetraplet>,
     /// True for a canon map: elements are `{"key", "value"}` objects.
     pub is_map: bool,
-    /// The JSON the canon stands for as an argument: an array of values, or for a map
-    /// an object from each key to the array of its values.
-    pub json: Rc<Json>,
+    /// The JSON the canon stands for, built when first needed (joins often only ask
+    /// for `.length`).
+    json: std::cell::OnceCell<Rc<Json>>,
 }
 
 impl CanonValue {
     pub fn new(elements: Vec<Val>, tetraplet: Rc<Tetraplet>, is_map: bool) -> Self {
-        let json = if is_map {
-            let mut m = serde_json::Map::new();
-            for e in &elements {
-                let key = map_key_string(e.json.get("key").unwrap_or(&Json::Null));
-                let value = e.json.get("value").cloned().unwrap_or(Json::Null);
-                if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
-                    a.push(value);
-                }
-            }
-            Json::Object(m)
-        } else {
-            Json::Array(elements.iter().map(|e| (*e.json).clone()).collect())
-        };
-        CanonValue { elements, tetraplet, is_map, json: Rc::new(json) }
+        CanonValue { elements, tetraplet, is_map, json: std::cell::OnceCell::new() }
+    }
+
+    /// As an argument: an array of values, or for a map an object from each key to
+    /// the array of its values.
+    pub fn json(&self) -> Rc<Json> {
+        self.json
+            .get_or_init(|| {
+                Rc::new(if self.is_map {
+                    let mut m = serde_json::Map::new();
+                    for e in &self.elements {
+                        let key = map_key_string(e.json.get("key").unwrap_or(&Json::Null));
+                        let value = e.json.get("value").cloned().unwrap_or(Json::Null);
+                        if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
+                            a.push(value);
+                        }
+                    }
+                    Json::Object(m)
+                } else {
+                    Json::Array(self.elements.iter().map(|e| (*e.json).clone()).collect())
+                })
+            })
+            .clone()
+    }
+
+    /// Number of distinct keys of a canon map.
+    pub fn key_count(&self) -> usize {
+        let mut keys: Vec<String> = self.elements.iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
     }
 
     /// For a canon map: the values of `key`, as a canon stream.

@@ -37,7 +37,7 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
                 let name = interp.script.name(var.id);
                 let json = match interp.env.get(var.id, name)? {
                     Bound::Val(v) => v.json.clone(),
-                    Bound::Canon(c) => c.json.clone(),
+                    Bound::Canon(c) => c.json(),
                 };
                 match &*json {
                     Json::String(s) => Step::Field(s.clone()),
@@ -105,7 +105,7 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
 
 fn length(base: Resolved) -> Result<Resolved, Flow> {
     let (n, tetraplet) = match base {
-        Resolved::Canon(c) if c.is_map => (c.json.as_object().map_or(0, |m| m.len()), c.tetraplet.clone()),
+        Resolved::Canon(c) if c.is_map => (c.key_count(), c.tetraplet.clone()),
         Resolved::Canon(c) => (c.elements.len(), c.tetraplet.clone()),
         Resolved::One(v) => match &*v.json {
             Json::Array(a) => (a.len(), v.tetraplet.clone()),

@@ -215,7 +215,7 @@ impl Resolved {
     fn json(&self) -> Rc<Json> {
         match self {
             Resolved::One(v) => v.json.clone(),
-            Resolved::Canon(c) => c.json.clone(),
+            Resolved::Canon(c) => c.json(),
         }
     }
 
@@ -229,7 +229,7 @@ impl Resolved {
     fn into_val(self) -> Val {
         match self {
             Resolved::One(v) => v,
-            Resolved::Canon(c) => Val { json: c.json.clone(), tetraplet: c.tetraplet.clone() },
+            Resolved::Canon(c) => Val { json: c.json(), tetraplet: c.tetraplet.clone() },
         }
     }
 }
