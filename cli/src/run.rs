@@ -1,7 +1,7 @@
 //! `aqua run`: run a script on a simulated network and print its result.
 
 use aqua_network::sim::error_object;
-use aqua_network::{Description, Network, RunSpec, Simulation};
+use aqua_network::{Description, Network, ProcessServices, RunSpec, Simulation};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -67,7 +67,12 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
         Some(text) => parse_data(text, &net)?,
     };
     let spec = RunSpec { script, client, data, ttl_ms: args.ttl.unwrap_or(net.ttl_ms), particle_id: format!("particle-{}", net.seed) };
-    let report = Simulation::new(&net, spec).run();
+    // Service processes run in the description's directory, so its relative paths work.
+    let dir = args.network.as_ref().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let mut processes = ProcessServices::new(dir);
+    let report = Simulation::new(&net, spec, &mut processes).run();
+    drop(processes);
     if let Some(path) = &args.report {
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?;

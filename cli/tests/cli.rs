@@ -185,3 +185,11 @@ fn a_particle_that_expires_is_reported_in_words() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("the particle expired before the client got a response"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn run_serves_a_host_native_python_service() {
+    let out = aqua(&["run", "--air", "examples/calc/add.air", "--network", "examples/calc/network.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON result");
+    assert_eq!(result, serde_json::json!([42, "R0"]));
+}

@@ -1,16 +1,19 @@
 //! `aqua-network`: peers, particles, routing, builtins, and the deterministic simulator
 //! that runs them in virtual time (see ARCHITECTURE.md).
 //!
-//! Pure like the VM: no clock, no threads, no I/O. A run is a function of the network
-//! description, the script, the data and the seed.
+//! The simulator core is pure like the VM: no clock, no threads, no I/O. A run is a
+//! function of the network description, the script, the data and the seed; host-native
+//! service processes enter through the `ExternalServices` trait (`process.rs`).
 
 pub mod builtins;
 pub mod description;
 pub mod network;
+pub mod process;
 pub mod report;
 pub mod sim;
 
 pub use description::{Description, DescriptionError};
 pub use network::Network;
+pub use process::ProcessServices;
 pub use report::Report;
-pub use sim::{RunSpec, Simulation};
+pub use sim::{ExternalServices, NoExternalServices, RunSpec, Simulation};

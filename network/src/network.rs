@@ -31,6 +31,11 @@ pub struct Peer {
 #[derive(Debug, Clone)]
 pub enum ServiceSpec {
     Mock(BTreeMap<String, MockFunction>),
+    /// A host-native process speaking JSON lines, started once per peer.
+    Process {
+        program: String,
+        args: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -122,11 +127,20 @@ impl Network {
         net.services = vec![BTreeMap::new(); net.peers.len()];
         for s in &desc.service {
             let spec = match (&s.process, &s.blueprint) {
-                (Some(p), _) => {
-                    return Err(at(
-                        &p.span(),
-                        format!("service `{}`: host-native process services are not supported by this simulator yet", s.id.get_ref()),
-                    ));
+                (Some(p), None) if !s.functions.is_empty() => {
+                    return Err(at(&p.span(), format!("service `{}` is a process: it cannot also have mock `functions`", s.id.get_ref())));
+                }
+                (Some(p), None) => match p.get_ref().split_first() {
+                    Some((program, args)) => ServiceSpec::Process { program: program.clone(), args: args.to_vec() },
+                    None => {
+                        return Err(at(
+                            &p.span(),
+                            format!("service `{}`: `process` needs a command, e.g. [\"python3\", \"calc.py\"]", s.id.get_ref()),
+                        ));
+                    }
+                },
+                (Some(p), Some(_)) => {
+                    return Err(at(&p.span(), format!("service `{}` has both `process` and `blueprint`; choose one", s.id.get_ref())));
                 }
                 (_, Some(b)) => {
                     return Err(at(

@@ -69,9 +69,26 @@ enum Action {
     },
 }
 
-#[derive(Debug)]
+/// Host-native services, served outside the simulator's pure core (see `process.rs`).
+pub trait ExternalServices {
+    /// Serves one call of the process service `command` on `peer`. `request` is the
+    /// JSON-lines request object; the answer is the result, or the failure message.
+    fn call(&mut self, peer: &crate::network::Peer, command: (&str, &[String]), service: &str, request: Json) -> Result<Json, String>;
+}
+
+/// For runs without host-native services: every such call fails, saying why.
+#[derive(Debug, Default)]
+pub struct NoExternalServices;
+
+impl ExternalServices for NoExternalServices {
+    fn call(&mut self, _: &crate::network::Peer, _: (&str, &[String]), service: &str, _: Json) -> Result<Json, String> {
+        Err(format!("service '{service}' is a host-native process, and this run cannot start processes"))
+    }
+}
+
 pub struct Simulation<'n> {
     net: &'n Network,
+    external: &'n mut dyn ExternalServices,
     header: Header,
     rng: ChaCha8Rng,
     now: u64,
@@ -84,8 +101,14 @@ pub struct Simulation<'n> {
     report: Report,
 }
 
+impl std::fmt::Debug for Simulation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation").field("particle", &self.header.id).field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
 impl<'n> Simulation<'n> {
-    pub fn new(net: &'n Network, spec: RunSpec) -> Self {
+    pub fn new(net: &'n Network, spec: RunSpec, external: &'n mut dyn ExternalServices) -> Self {
         let init = &net.peers[spec.client];
         let timestamp = EPOCH_MS;
         let signature = init.key.sign(&header_bytes(&spec.particle_id, timestamp, spec.ttl_ms, &spec.script));
@@ -94,6 +117,7 @@ impl<'n> Simulation<'n> {
         report.particle_id = header.id.clone();
         Simulation {
             net,
+            external,
             header,
             rng: ChaCha8Rng::seed_from_u64(net.seed),
             now: 0,
@@ -328,11 +352,31 @@ impl<'n> Simulation<'n> {
 
     fn dispatch(&mut self, peer: usize, request: &CallRequest) -> builtins::Outcome {
         let (service, function, args) = (request.service_id.as_str(), request.function_name.as_str(), &request.arguments);
-        if let Some(ServiceSpec::Mock(functions)) = self.net.services[peer].get(service) {
-            return match functions.get(function) {
-                Some(f) => mock(f, args),
-                None => builtins::Outcome::Err(format!("service '{service}' has no function '{function}'")),
-            };
+        match self.net.services[peer].get(service) {
+            Some(ServiceSpec::Mock(functions)) => {
+                return match functions.get(function) {
+                    Some(f) => mock(f, args),
+                    None => builtins::Outcome::Err(format!("service '{service}' has no function '{function}'")),
+                };
+            }
+            Some(ServiceSpec::Process { program, args: command_args }) => {
+                let me = &self.net.peers[peer];
+                let request = serde_json::json!({
+                    "service": service,
+                    "function": function,
+                    "args": args,
+                    "tetraplets": request.tetraplets,
+                    "particle": {
+                        "id": self.header.id,
+                        "init_peer_id": self.net.peers[self.header.init].id,
+                        "timestamp": self.header.timestamp,
+                        "ttl": self.header.ttl,
+                    },
+                    "peer_id": me.id,
+                });
+                return self.external.call(me, (program, command_args), service, request).into();
+            }
+            None => {}
         }
         if peer == self.header.init
             && let Some(outcome) = self.calling_convention(service, function, args)

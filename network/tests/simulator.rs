@@ -1,6 +1,6 @@
 //! Scenarios on the simulator: services, faults, expiry, determinism, bad descriptions.
 
-use aqua_network::{Description, Network, Report, RunSpec, Simulation};
+use aqua_network::{Description, Network, NoExternalServices, Report, RunSpec, Simulation};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 
@@ -58,7 +58,12 @@ fn run(net: &Network, script: &str) -> Report {
     let mut data = BTreeMap::new();
     data.insert("r1".to_owned(), json!(net.peers[net.index_of_name("R1").unwrap()].id));
     let client = net.index_of_name("me").unwrap();
-    Simulation::new(net, RunSpec { script: script.to_owned(), client, data, ttl_ms: net.ttl_ms, particle_id: "p".into() }).run()
+    Simulation::new(
+        net,
+        RunSpec { script: script.to_owned(), client, data, ttl_ms: net.ttl_ms, particle_id: "p".into() },
+        &mut NoExternalServices,
+    )
+    .run()
 }
 
 fn with_fault(fault: &str) -> Network {
@@ -282,7 +287,12 @@ fn fan_out(peers: usize) -> Report {
     let mut data = BTreeMap::new();
     data.insert("peers".to_owned(), Json::Array(net.peers.iter().filter(|p| p.name != "me").map(|p| json!(p.id)).collect()));
     let client = net.index_of_name("me").unwrap();
-    Simulation::new(&net, RunSpec { script: fan_out_script().to_owned(), client, data, ttl_ms: 600_000, particle_id: "fan".into() }).run()
+    Simulation::new(
+        &net,
+        RunSpec { script: fan_out_script().to_owned(), client, data, ttl_ms: 600_000, particle_id: "fan".into() },
+        &mut NoExternalServices,
+    )
+    .run()
 }
 
 #[test]
