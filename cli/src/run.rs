@@ -32,6 +32,16 @@ pub struct RunArgs {
     /// Print one line per event of the run, on stderr.
     #[arg(long)]
     pub trace: bool,
+    /// Draw the run as a sequence diagram (SVG) in this file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub svg: Option<PathBuf>,
+    /// Write wall-clock figures (vm_ns, services_ns, total_ns) as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub timings: Option<PathBuf>,
+    /// Write the exact script the run sends to FILE, and the values its getDataSrv
+    /// calls are served to FILE.data.json.
+    #[arg(long, value_name = "FILE")]
+    pub emit_air: Option<PathBuf>,
 }
 
 /// What the command prints: stdout text, stderr text, and whether it succeeded.
@@ -71,11 +81,21 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
     let dir = args.network.as_ref().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_default();
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     let mut processes = ProcessServices::new(dir);
-    let report = Simulation::new(&net, spec, &mut processes).run();
+    if let Some(path) = &args.emit_air {
+        emit_air(path, &spec, &net)?;
+    }
+    let started = std::time::Instant::now();
+    let clock = move || u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let (report, timings) = Simulation::new(&net, spec, &mut processes).with_clock(&clock).run_timed();
     drop(processes);
+    if let Some(path) = &args.svg {
+        write(path, &aqua_network::svg::render(&report))?;
+    }
+    if let Some(path) = &args.timings {
+        write(path, &(serde_json::to_string_pretty(&timings).map_err(|e| e.to_string())? + "\n"))?;
+    }
     if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write(path, &(serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n"))?;
     }
     let mut stderr = String::new();
     if args.trace {
@@ -108,6 +128,24 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
             RunOutput { stdout: String::new(), stderr, success: false }
         }
     })
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// `--emit-air`: the script as sent, and beside it the values `getDataSrv` serves.
+fn emit_air(path: &std::path::Path, spec: &RunSpec, net: &Network) -> Result<(), String> {
+    write(path, &spec.script)?;
+    let mut data: serde_json::Map<String, Json> = spec.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let relay = match net.peers[spec.client].kind {
+        aqua_network::network::PeerKind::Client { relay } => relay,
+        aqua_network::network::PeerKind::Relay => spec.client,
+    };
+    data.insert("-relay-".into(), Json::String(net.peers[relay].id.clone()));
+    let mut data_path = path.as_os_str().to_owned();
+    data_path.push(".data.json");
+    write(std::path::Path::new(&data_path), &(serde_json::to_string_pretty(&Json::Object(data)).map_err(|e| e.to_string())? + "\n"))
 }
 
 /// `--data`: a JSON object, inline or `@file`; `"@name"` strings become peer IDs.

@@ -193,3 +193,37 @@ fn run_serves_a_host_native_python_service() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON result");
     assert_eq!(result, serde_json::json!([42, "R0"]));
 }
+
+#[test]
+fn run_writes_a_picture_timings_and_the_script_it_sent() {
+    let dir = std::env::temp_dir().join(format!("aqua-cli-test-{}-outputs", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (svg, timings, air) = (dir.join("run.svg"), dir.join("t.json"), dir.join("sent.air"));
+    let s = |p: &PathBuf| p.to_str().unwrap_or_default().to_owned();
+    let out = aqua(&[
+        "run",
+        "--air",
+        "examples/greeting.air",
+        "--network",
+        "examples/greeting.toml",
+        "--data",
+        r#"{"target": "@R1"}"#,
+        "--svg",
+        &s(&svg),
+        "--timings",
+        &s(&timings),
+        "--emit-air",
+        &s(&air),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&svg).unwrap_or_default().contains(">greeter.greet</text>"));
+    let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&timings).unwrap_or_default()).expect("timings JSON");
+    assert!(t["vm_ns"].as_u64().is_some_and(|v| v > 0) && t["total_ns"].as_u64() >= t["vm_ns"].as_u64());
+    assert_eq!(
+        std::fs::read_to_string(&air).unwrap_or_default(),
+        std::fs::read_to_string(repo().join("examples/greeting.air")).unwrap_or_default()
+    );
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sent.air.data.json")).unwrap_or_default()).expect("data JSON");
+    assert!(data["target"].as_str().unwrap_or_default().starts_with("12D3KooW") && data["-relay-"].is_string());
+}

@@ -11,9 +11,10 @@ pub mod network;
 pub mod process;
 pub mod report;
 pub mod sim;
+pub mod svg;
 
 pub use description::{Description, DescriptionError};
 pub use network::Network;
 pub use process::ProcessServices;
 pub use report::Report;
-pub use sim::{ExternalServices, NoExternalServices, RunSpec, Simulation};
+pub use sim::{ExternalServices, NoExternalServices, RunSpec, Simulation, Timings};

@@ -37,10 +37,12 @@ pub struct Call {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Hop {
+    /// When the particle was sent.
     pub time_ms: u64,
     pub from: String,
     pub to: String,
-    pub delivered: bool,
+    /// When it arrives; `None` when a fault lost it.
+    pub arrive_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

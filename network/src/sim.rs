@@ -86,9 +86,22 @@ impl ExternalServices for NoExternalServices {
     }
 }
 
+/// Wall-clock time spent in a run, measured only when a clock is given (the core has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Timings {
+    /// Time inside `air-vm`.
+    pub vm_ns: u64,
+    /// Time serving calls (services, builtins, processes).
+    pub services_ns: u64,
+    /// The whole run.
+    pub total_ns: u64,
+}
+
 pub struct Simulation<'n> {
     net: &'n Network,
     external: &'n mut dyn ExternalServices,
+    clock: Option<&'n dyn Fn() -> u64>,
+    timings: Timings,
     header: Header,
     rng: ChaCha8Rng,
     now: u64,
@@ -118,6 +131,8 @@ impl<'n> Simulation<'n> {
         Simulation {
             net,
             external,
+            clock: None,
+            timings: Timings::default(),
             header,
             rng: ChaCha8Rng::seed_from_u64(net.seed),
             now: 0,
@@ -136,8 +151,31 @@ impl<'n> Simulation<'n> {
         self.actions.insert(self.seq, action);
     }
 
+    /// Measures wall-clock time with `clock` (nanoseconds from any origin).
+    pub fn with_clock(mut self, clock: &'n dyn Fn() -> u64) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    fn tick(&self) -> u64 {
+        self.clock.map_or(0, |c| c())
+    }
+
     /// Runs until nothing is left to do, and returns the report.
-    pub fn run(mut self) -> Report {
+    pub fn run(self) -> Report {
+        self.run_timed().0
+    }
+
+    /// Like [`Simulation::run`], with the wall-clock timings (zero without a clock).
+    pub fn run_timed(mut self) -> (Report, Timings) {
+        let start = self.tick();
+        let report = self.event_loop();
+        let mut timings = self.timings;
+        timings.total_ns = self.tick().saturating_sub(start);
+        (report, timings)
+    }
+
+    fn event_loop(&mut self) -> Report {
         let init = self.header.init;
         self.report.events.push(Event::new(0, &self.net.peers[init].name, "start", format!("particle {} starts", self.header.id)));
         self.schedule(0, Action::Deliver { to: init, from: init, data: Rc::new(Vec::new()) });
@@ -157,7 +195,7 @@ impl<'n> Simulation<'n> {
         }
         self.report.end_ms = self.now;
         self.check_convergence();
-        self.report
+        std::mem::replace(&mut self.report, Report::new(0, BTreeMap::new()))
     }
 
     fn peer_name(&self, p: usize) -> &str {
@@ -230,7 +268,9 @@ impl<'n> Simulation<'n> {
         let name = self.peer_name(peer).to_owned();
         let mut next: BTreeSet<String> = BTreeSet::new();
         loop {
+            let started = self.tick();
             let out = invoke(&self.header.script, &self.stored[peer], &incoming, &params, &results);
+            self.timings.vm_ns += self.tick().saturating_sub(started);
             if out.ret_code != 0 {
                 self.report.events.push(Event::new(self.now, &name, "vm-error", format!("code {}: {}", out.ret_code, out.error_message)));
             }
@@ -238,11 +278,13 @@ impl<'n> Simulation<'n> {
             next.extend(out.next_peers);
             incoming = Vec::new();
             results = BTreeMap::new();
+            let started = self.tick();
             for (id, request) in out.call_requests {
                 if let Some(result) = self.serve(peer, id, &request) {
                     results.insert(id, result);
                 }
             }
+            self.timings.services_ns += self.tick().saturating_sub(started);
             if results.is_empty() {
                 break;
             }
@@ -286,13 +328,18 @@ impl<'n> Simulation<'n> {
         }
         if copies == 0 {
             self.report.events.push(Event::new(self.now, &from_name, "dropped", format!("particle to {to_name} lost (fault)")));
-            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name, to: to_name, delivered: false });
+            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name, to: to_name, arrive_ms: None });
             return;
         }
         for i in 0..copies {
             let at = self.now + latency + i;
             self.report.events.push(Event::new(self.now, &from_name, "send", format!("to {to_name}, arrives at {at} ms")));
-            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name.clone(), to: to_name.clone(), delivered: true });
+            self.report.hops.push(crate::report::Hop {
+                time_ms: self.now,
+                from: from_name.clone(),
+                to: to_name.clone(),
+                arrive_ms: Some(at),
+            });
             self.schedule(at, Action::Deliver { to, from, data: data.clone() });
         }
     }

@@ -136,7 +136,7 @@ fn a_partition_cuts_the_groups_apart() {
     let net = with_fault("kind = \"partition\"\npeers = [\"R1\"]");
     let report = run(&net, &on_r1("greet"));
     assert_eq!(report.result, None);
-    assert!(report.hops.iter().any(|h| !h.delivered && h.to == "R1"));
+    assert!(report.hops.iter().any(|h| h.arrive_ms.is_none() && h.to == "R1"));
 }
 
 #[test]
@@ -311,4 +311,20 @@ fn a_fan_out_over_a_thousand_peers_joins_all_answers() {
     let report = fan_out(1000);
     assert_eq!(report.result, Some(json!(1000)), "{:?}", report.problems);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[test]
+fn the_svg_draws_every_peer_hop_and_call() {
+    let report = run(&network(TWO_RELAYS), &on_r1("greet"));
+    let svg = aqua_network::svg::render(&report);
+    assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>\n"));
+    for peer in ["R0", "R1", "me"] {
+        assert!(svg.contains(&format!(">{peer}</text>")), "{peer}");
+    }
+    assert_eq!(svg.matches("marker-end=\"url(#arrow)\"").count(), report.hops.len());
+    assert_eq!(svg.matches("<circle").count(), report.calls.len());
+    assert!(svg.contains(">greeter.greet</text>"));
+    assert_eq!(svg, aqua_network::svg::render(&run(&network(TWO_RELAYS), &on_r1("greet"))), "deterministic");
+    let lost = aqua_network::svg::render(&run(&with_fault("kind = \"drop\"\npeers = [\"R1\"]"), &on_r1("greet")));
+    assert!(lost.contains("stroke-dasharray"), "a lost hop is drawn dashed");
 }
