@@ -24,6 +24,9 @@ pub struct Description {
     pub service: Vec<ServiceDesc>,
     #[serde(default)]
     pub fault: Vec<FaultDesc>,
+    /// The peer allowed to manage services on every peer (`srv.add_alias`, `srv.remove`);
+    /// default: the first client.
+    pub management: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

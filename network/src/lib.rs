@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod description;
 pub mod network;
 pub mod process;
+pub mod registry;
 pub mod report;
 pub mod sim;
 pub mod svg;

@@ -65,6 +65,8 @@ pub struct Network {
     pub ttl_ms: u32,
     pub latency_ms: (u64, u64),
     pub faults: Vec<Fault>,
+    /// The management peer (see `Description::management`).
+    pub management: Option<usize>,
 }
 
 impl Network {
@@ -84,6 +86,7 @@ impl Network {
             ttl_ms: desc.ttl_ms.unwrap_or(DEFAULT_TTL_MS),
             latency_ms: DEFAULT_LATENCY_MS,
             faults: Vec::new(),
+            management: None,
         };
         if let Some(l) = &desc.latency_ms {
             let [lo, hi] = *l.get_ref();
@@ -124,6 +127,15 @@ impl Network {
             };
             net.add_peer(&c.name, PeerKind::Client { relay }, &at)?;
         }
+        net.management = match &desc.management {
+            Some(m) => Some(
+                net.by_name
+                    .get(m.get_ref())
+                    .copied()
+                    .ok_or_else(|| at(&m.span(), format!("unknown management peer `{}`{}", m.get_ref(), net.suggest(m.get_ref()))))?,
+            ),
+            None => net.peers.iter().position(|p| p.kind != PeerKind::Relay),
+        };
         net.services = vec![BTreeMap::new(); net.peers.len()];
         for s in &desc.service {
             let spec = match (&s.process, &s.blueprint) {

@@ -9,6 +9,7 @@
 use crate::builtins::{self, CallContext};
 use crate::description::{FaultKind, MockFunction};
 use crate::network::{Network, ServiceSpec};
+use crate::registry::{Caller, Registry};
 use crate::report::{Call, Event, Report};
 use air_vm::{CallRequest, CallResult, ErrorObject, RunParameters, invoke};
 use rand_chacha::ChaCha8Rng;
@@ -110,6 +111,8 @@ pub struct Simulation<'n> {
     actions: BTreeMap<u64, Action>,
     /// Each peer's data for the particle.
     stored: Vec<Vec<u8>>,
+    /// Each peer's services and aliases (`srv`).
+    registries: Vec<Registry>,
     data: BTreeMap<String, Json>,
     report: Report,
 }
@@ -140,6 +143,7 @@ impl<'n> Simulation<'n> {
             queue: BinaryHeap::new(),
             actions: BTreeMap::new(),
             stored: vec![Vec::new(); net.peers.len()],
+            registries: net.services.iter().zip(&net.peers).map(|(services, p)| Registry::new(services.keys().cloned(), &p.id)).collect(),
             data: spec.data,
             report,
         }
@@ -399,7 +403,21 @@ impl<'n> Simulation<'n> {
 
     fn dispatch(&mut self, peer: usize, request: &CallRequest) -> builtins::Outcome {
         let (service, function, args) = (request.service_id.as_str(), request.function_name.as_str(), &request.arguments);
-        match self.net.services[peer].get(service) {
+        if service == "srv" {
+            let net = self.net;
+            let caller = Caller {
+                init_peer_id: &net.peers[self.header.init].id,
+                host_id: &net.peers[peer].id,
+                management_id: net.management.map(|m| net.peers[m].id.as_str()),
+            };
+            return match self.registries[peer].call(function, args, caller) {
+                Some(result) => result.into(),
+                None => builtins::Outcome::NotFound,
+            };
+        }
+        // A service is reached by its id or one of its aliases, while it is registered.
+        let registered = self.registries[peer].resolve(service).and_then(|id| self.net.services[peer].get(id));
+        match registered {
             Some(ServiceSpec::Mock(functions)) => {
                 return match functions.get(function) {
                     Some(f) => mock(f, args),

@@ -328,3 +328,54 @@ fn the_svg_draws_every_peer_hop_and_call() {
     let lost = aqua_network::svg::render(&run(&with_fault("kind = \"drop\"\npeers = [\"R1\"]"), &on_r1("greet")));
     assert!(lost.contains("stroke-dasharray"), "a lost hop is drawn dashed");
 }
+
+/// Runs `calls` on R1 (through R0) and responds with `r`.
+fn srv_script(calls: &str) -> String {
+    format!(
+        r#"
+(xor
+  (seq
+    (seq
+      (call %init_peer_id% ("getDataSrv" "-relay-") [] -relay-)
+      (call %init_peer_id% ("getDataSrv" "r1") [] r1))
+    (seq
+      (seq (call -relay- ("op" "noop") []) (seq {calls} (call -relay- ("op" "noop") [])))
+      (call %init_peer_id% ("callbackSrv" "response") [r])))
+  (seq (call -relay- ("op" "noop") []) (call %init_peer_id% ("errorHandlingSrv" "error") [%last_error% 0])))
+"#
+    )
+}
+
+#[test]
+fn srv_lists_services_and_aliases_reach_them() {
+    let net = network(TWO_RELAYS);
+    let report = run(
+        &net,
+        &srv_script(
+            r#"(seq (call r1 ("srv" "add_alias") ["hello" "greeter"]) (seq (call r1 ("hello" "greet") [] g) (seq (call r1 ("srv" "list") [] list) (call r1 ("srv" "resolve_alias") ["hello"] r))))"#,
+        ),
+    );
+    assert_eq!(report.result, Some(json!("greeter")), "{:?}", report.error);
+    let list = report.calls.iter().find(|c| c.function == "list").and_then(|c| c.result.clone()).expect("list");
+    assert_eq!(list[0]["id"], "greeter");
+    assert_eq!(list[0]["aliases"], json!(["hello"]));
+    assert_eq!(report.calls.iter().find(|c| c.function == "greet").and_then(|c| c.result.clone()), Some(json!("hi")));
+}
+
+#[test]
+fn srv_permissions_and_removal() {
+    // By default the first client (`me`) manages; with R0 as the management peer, `me` may not.
+    let net = network(&TWO_RELAYS.replacen("seed = 7", "management = \"R0\"\nseed = 7", 1));
+    let report = run(&net, &srv_script(r#"(call r1 ("srv" "add_alias") ["hello" "greeter"] r)"#));
+    let error = report.error.expect("refused");
+    assert!(error["message"].as_str().unwrap_or_default().contains("only the host or the management peer may add aliases"), "{error}");
+    let net = network(TWO_RELAYS);
+    let report = run(
+        &net,
+        &srv_script(
+            r#"(seq (call r1 ("srv" "remove") ["greeter"]) (xor (call r1 ("greeter" "greet") [] r) (ap %last_error%.$.message r)))"#,
+        ),
+    );
+    let message = report.result.expect("a result");
+    assert!(message.as_str().unwrap_or_default().contains("Service with id 'greeter' not found"), "{message}");
+}
