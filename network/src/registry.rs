@@ -70,7 +70,7 @@ impl Registry {
             }),
             "resolve_alias_opt" => arg(0).map(|a| Json::Array(self.aliases.get(a).map(|id| json!(id)).into_iter().collect())),
             "info" => arg(0).and_then(|a| match self.resolve(a) {
-                Some(id) => Ok(self.info(&id.to_owned(), caller.host_id)),
+                Some(id) => Ok(self.info(id, caller.host_id)),
                 None => Err(format!("srv.info: no service with id or alias '{a}'")),
             }),
             "add_alias" => (|| {
