@@ -144,7 +144,7 @@ fn prepare(
         _ => PreparationError::IncomingData(e.to_string()),
     })?;
     if params.check_signatures {
-        sign::verify(&incoming, &params.particle_id).map_err(PreparationError::Signature)?;
+        sign::verify(&incoming, &params.particle_id, Some(&prev)).map_err(PreparationError::Signature)?;
     }
     let script = syntax::parse(air).map_err(|e| PreparationError::AirParse(e.to_string()))?;
     Ok(Prepared { script, prev, incoming })

@@ -209,3 +209,27 @@ proptest::proptest! {
         proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty());
     }
 }
+
+#[test]
+fn a_known_signature_does_not_cover_a_changed_result() {
+    let (net, air, from_a, prev) = setup();
+    // The peer has accepted a's genuine data: a's signature is now in its previous data.
+    let accepted = deliver(&net, &air, &prev, &from_a, "particle-1");
+    assert_eq!(accepted.ret_code, 0);
+    let mut data = Data::from_bytes(&from_a).unwrap();
+    let result_cid = data.trace.subtraces[0].iter().find_map(|s| match s {
+        State::Call(CallState::Executed { result, .. }) => Some(*result),
+        _ => None,
+    });
+    let mut record = data.store.results[&result_cid.unwrap()].clone();
+    record.value = data.store.put_value("\"forged\"".into());
+    let forged = data.store.put_result(record);
+    for s in &mut data.trace.subtraces[0] {
+        if let State::Call(CallState::Executed { result, .. }) = s {
+            *result = forged;
+        }
+    }
+    let out = deliver(&net, &air, &accepted.data, &data.to_bytes(), "particle-1");
+    assert_eq!(out.ret_code, 9, "{}", out.error_message);
+    assert_eq!(out.data, accepted.data);
+}
