@@ -138,11 +138,7 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
 fn emit_air(path: &std::path::Path, spec: &RunSpec, net: &Network) -> Result<(), String> {
     write(path, &spec.script)?;
     let mut data: serde_json::Map<String, Json> = spec.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let relay = match net.peers[spec.client].kind {
-        aqua_network::network::PeerKind::Client { relay } => relay,
-        aqua_network::network::PeerKind::Relay => spec.client,
-    };
-    data.insert("-relay-".into(), Json::String(net.peers[relay].id.clone()));
+    data.insert("-relay-".into(), Json::String(net.peers[net.relay_of(spec.client)].id.clone()));
     let mut data_path = path.as_os_str().to_owned();
     data_path.push(".data.json");
     write(std::path::Path::new(&data_path), &(serde_json::to_string_pretty(&Json::Object(data)).map_err(|e| e.to_string())? + "\n"))

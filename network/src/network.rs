@@ -281,6 +281,14 @@ impl Network {
         }
     }
 
+    /// The relay a peer reaches the network through (a relay is its own).
+    pub fn relay_of(&self, peer: usize) -> usize {
+        match self.peers[peer].kind {
+            PeerKind::Client { relay } => relay,
+            PeerKind::Relay => peer,
+        }
+    }
+
     /// Peer IDs a peer knows: relays know all relays; clients know nobody.
     pub fn routing_table(&self, peer: usize) -> Vec<String> {
         match self.peers[peer].kind {

@@ -469,10 +469,7 @@ impl<'n> Simulation<'n> {
     fn calling_convention(&mut self, service: &str, function: &str, args: &[Json]) -> Option<builtins::Outcome> {
         match (service, function) {
             ("getDataSrv", "-relay-") => {
-                let relay = match self.net.peers[self.header.init].kind {
-                    crate::network::PeerKind::Client { relay } => relay,
-                    crate::network::PeerKind::Relay => self.header.init,
-                };
+                let relay = self.net.relay_of(self.header.init);
                 Some(builtins::Outcome::Ok(Json::String(self.net.peers[relay].id.clone())))
             }
             ("getDataSrv", name) => Some(match self.data.get(name) {
