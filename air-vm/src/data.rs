@@ -9,6 +9,7 @@ use crate::trace::{CallState, CanonResult, CanonState, ServiceResult, State, Tra
 use crate::value::{Cid, CidMap, Tetraplet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 pub const MAGIC: &[u8; 8] = b"AQUADATA";
 /// Version of the data format this VM writes and reads.
@@ -43,7 +44,7 @@ pub struct Store {
     #[serde(serialize_with = "sorted")]
     pub results: CidMap<ServiceResult>,
     #[serde(serialize_with = "sorted")]
-    pub canons: CidMap<CanonResult>,
+    pub canons: CidMap<Rc<CanonResult>>,
 }
 
 /// Serializes a CID map in CID order.
@@ -74,7 +75,7 @@ impl Store {
 
     pub fn put_canon(&mut self, c: CanonResult) -> Cid {
         let cid = canon_cid(&c);
-        self.canons.entry(cid).or_insert(c);
+        self.canons.entry(cid).or_insert_with(|| Rc::new(c));
         cid
     }
 
@@ -97,9 +98,12 @@ impl Store {
     /// Checks that every record hashes to its CID and every reference resolves.
     pub fn verify(&self) -> Result<(), String> {
         for (cid, text) in &self.values {
-            // Values are parsed when used; text that is not JSON fails the run then.
             if Cid::of("json", text.as_bytes()) != *cid {
                 return Err(format!("value {cid} does not match its content"));
+            }
+            // Checked here so that loading a value later cannot fail.
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+                return Err(format!("value {cid} is not valid JSON"));
             }
         }
         for (cid, t) in &self.tetraplets {

@@ -6,9 +6,10 @@
 
 use crate::errors::{Catchable, Uncatchable};
 use crate::syntax::ast::VarId;
-use crate::trace::ValueKey;
+use crate::trace::{CanonResult, ValueKey};
 use crate::value::{Tetraplet, Val};
 use serde_json::Value as Json;
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 /// What a scalar-like variable (`x`, `#c`, `#%m`) is bound to.
@@ -19,20 +20,49 @@ pub enum Bound {
 }
 
 /// A canon stream or canon map: a fixed snapshot of a stream's values.
+///
+/// A replayed canon loads its elements only when they are used: joins replay one canon
+/// per value seen and mostly ask for `.length`, which the record answers alone.
 #[derive(Debug)]
 pub struct CanonValue {
-    pub elements: Vec<Val>,
+    /// The stored snapshot, when the elements are still to be loaded from it.
+    record: Option<Rc<CanonResult>>,
+    elements: OnceCell<Vec<Val>>,
     pub tetraplet: Rc<Tetraplet>,
     /// True for a canon map: elements are `{"key", "value"}` objects.
     pub is_map: bool,
-    /// The JSON the canon stands for, built when first needed (joins often only ask
-    /// for `.length`).
-    json: std::cell::OnceCell<Rc<Json>>,
+    /// The JSON the canon stands for, built when first needed.
+    json: OnceCell<Rc<Json>>,
 }
 
 impl CanonValue {
+    /// A canon whose elements are at hand.
     pub fn new(elements: Vec<Val>, tetraplet: Rc<Tetraplet>, is_map: bool) -> Self {
-        CanonValue { elements, tetraplet, is_map, json: std::cell::OnceCell::new() }
+        CanonValue { record: None, elements: OnceCell::from(elements), tetraplet, is_map, json: OnceCell::new() }
+    }
+
+    /// A canon whose elements are loaded from `record` when first used.
+    pub fn lazy(record: Rc<CanonResult>, tetraplet: Rc<Tetraplet>, is_map: bool) -> Self {
+        CanonValue { record: Some(record), elements: OnceCell::new(), tetraplet, is_map, json: OnceCell::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        match (self.elements.get(), &self.record) {
+            (Some(e), _) => e.len(),
+            (None, Some(r)) => r.elements.len(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Loads the elements with `load`, once.
+    pub fn load(&self, load: &dyn Fn(&CanonResult) -> Vec<Val>) -> &[Val] {
+        self.elements.get_or_init(|| self.record.as_deref().map(load).unwrap_or_default())
+    }
+
+    /// The elements; the interpreter loads them (see `Interpreter::resolve`) before any
+    /// use but `.length`.
+    pub fn loaded(&self) -> &[Val] {
+        self.elements.get().map_or(&[], Vec::as_slice)
     }
 
     /// As an argument: an array of values, or for a map an object from each key to
@@ -40,9 +70,10 @@ impl CanonValue {
     pub fn json(&self) -> Rc<Json> {
         self.json
             .get_or_init(|| {
+                let elements = self.loaded();
                 Rc::new(if self.is_map {
                     let mut m = serde_json::Map::new();
-                    for e in &self.elements {
+                    for e in elements {
                         let key = map_key_string(e.json.get("key").unwrap_or(&Json::Null));
                         let value = e.json.get("value").cloned().unwrap_or(Json::Null);
                         if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
@@ -51,7 +82,7 @@ impl CanonValue {
                     }
                     Json::Object(m)
                 } else {
-                    Json::Array(self.elements.iter().map(|e| (*e.json).clone()).collect())
+                    Json::Array(elements.iter().map(|e| (*e.json).clone()).collect())
                 })
             })
             .clone()
@@ -59,7 +90,7 @@ impl CanonValue {
 
     /// Number of distinct keys of a canon map.
     pub fn key_count(&self) -> usize {
-        let mut keys: Vec<String> = self.elements.iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
+        let mut keys: Vec<String> = self.loaded().iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
         keys.sort_unstable();
         keys.dedup();
         keys.len()
@@ -68,7 +99,7 @@ impl CanonValue {
     /// For a canon map: the values of `key`, as a canon stream.
     pub fn map_values(&self, key: &str) -> CanonValue {
         let elements = self
-            .elements
+            .loaded()
             .iter()
             .filter(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null)) == key)
             .map(|e| Val { json: Rc::new(e.json.get("value").cloned().unwrap_or(Json::Null)), tetraplet: e.tetraplet.clone() })

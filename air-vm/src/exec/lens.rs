@@ -37,7 +37,10 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
                 let name = interp.script.name(var.id);
                 let json = match interp.env.get(var.id, name)? {
                     Bound::Val(v) => v.json.clone(),
-                    Bound::Canon(c) => c.json(),
+                    Bound::Canon(c) => {
+                        c.load(&|r| interp.load_elements(r));
+                        c.json()
+                    }
                 };
                 match &*json {
                     Json::String(s) => Step::Field(s.clone()),
@@ -59,14 +62,10 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
         current = match (c.is_map, first) {
             (true, Step::Field(k)) => Resolved::Canon(Rc::new(c.map_values(k))),
             (true, Step::Index(i)) => Resolved::Canon(Rc::new(c.map_values(&i.to_string()))),
-            (false, Step::Index(i)) => match c.elements.get(*i) {
+            (false, Step::Index(i)) => match c.loaded().get(*i) {
                 Some(e) => Resolved::One(e.clone()),
                 None => {
-                    return Err(Catchable::LensError(format!(
-                        "index {i} is out of range for a canon stream of {} values",
-                        c.elements.len()
-                    ))
-                    .into());
+                    return Err(Catchable::LensError(format!("index {i} is out of range for a canon stream of {} values", c.len())).into());
                 }
             },
             (false, Step::Field(f)) => {
@@ -106,7 +105,7 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
 fn length(base: Resolved) -> Result<Resolved, Flow> {
     let (n, tetraplet) = match base {
         Resolved::Canon(c) if c.is_map => (c.key_count(), c.tetraplet.clone()),
-        Resolved::Canon(c) => (c.elements.len(), c.tetraplet.clone()),
+        Resolved::Canon(c) => (c.len(), c.tetraplet.clone()),
         Resolved::One(v) => match &*v.json {
             Json::Array(a) => (a.len(), v.tetraplet.clone()),
             other => return Err(Catchable::LengthOfNotArray(short(other)).into()),
@@ -118,9 +117,9 @@ fn length(base: Resolved) -> Result<Resolved, Flow> {
 /// The entries a fold over a canon map visits: each key once, with its last value,
 /// ordered by the position of that last value.
 pub(super) fn canon_map_entries(c: &CanonValue) -> Vec<Val> {
-    let keys: Vec<String> = c.elements.iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
+    let keys: Vec<String> = c.loaded().iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
     let mut out = Vec::new();
-    for (i, e) in c.elements.iter().enumerate() {
+    for (i, e) in c.loaded().iter().enumerate() {
         if !keys[i + 1..].contains(&keys[i]) {
             out.push(e.clone());
         }

@@ -222,7 +222,7 @@ impl Resolved {
     fn tetraplets(&self) -> Vec<Tetraplet> {
         match self {
             Resolved::One(v) => vec![(*v.tetraplet).clone()],
-            Resolved::Canon(c) => c.elements.iter().map(|e| (*e.tetraplet).clone()).collect(),
+            Resolved::Canon(c) => c.loaded().iter().map(|e| (*e.tetraplet).clone()).collect(),
         }
     }
 
@@ -559,7 +559,14 @@ impl<'a> Interpreter<'a> {
                 };
                 let base = match bound {
                     Bound::Val(v) => Resolved::One(v),
-                    Bound::Canon(c) => Resolved::Canon(c),
+                    Bound::Canon(c) => {
+                        // Everything but the length of a canon stream needs its elements.
+                        let length_only = matches!(lens, Some(ast::Lens { kind: ast::LensKind::Length, .. })) && !c.is_map;
+                        if !length_only {
+                            c.load(&|r| self.load_elements(r));
+                        }
+                        Resolved::Canon(c)
+                    }
                 };
                 match self.apply_lens(base, lens.as_ref()) {
                     // An accessor naming a scalar that is not set yet: wait as well.
@@ -878,7 +885,7 @@ impl<'a> Interpreter<'a> {
             VarKind::Scalar => {
                 // The map-to-scalar form: an object with the first value of each key.
                 let mut m = serde_json::Map::new();
-                for e in &canon.elements {
+                for e in canon.load(&|r| self.load_elements(r)) {
                     let key = env::map_key_string(e.json.get("key").unwrap_or(&Json::Null));
                     m.entry(key).or_insert_with(|| e.json.get("value").cloned().unwrap_or(Json::Null));
                 }
@@ -890,6 +897,7 @@ impl<'a> Interpreter<'a> {
 
     fn load_canon(&mut self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
         let record = self.store.canons.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
+        // An Rc clone: the snapshot's elements are loaded only if used.
         let tetraplet = self.load_tetraplet(record.tetraplet)?;
         if tetraplet.peer_pk != peer {
             return Err(Uncatchable::InstructionParametersMismatch(format!(
@@ -899,11 +907,24 @@ impl<'a> Interpreter<'a> {
             ))
             .into());
         }
-        let mut elements = Vec::with_capacity(record.elements.len());
-        for e in &record.elements {
-            elements.push(Val { json: self.load_value(e.value)?, tetraplet: self.load_tetraplet(e.tetraplet)? });
-        }
-        Ok(CanonValue::new(elements, tetraplet, self.current_canon_is_map()))
+        Ok(CanonValue::lazy(record, tetraplet, self.current_canon_is_map()))
+    }
+
+    /// A stored canon's elements. The store was verified on arrival (every value is
+    /// present and is JSON), so nothing here can fail.
+    fn load_elements(&self, record: &CanonResult) -> Vec<Val> {
+        let value = |cid: &Cid| {
+            self.parsed.get(cid).cloned().unwrap_or_else(|| {
+                Rc::new(self.store.values.get(cid).and_then(|text| serde_json::from_str(text).ok()).unwrap_or(Json::Null))
+            })
+        };
+        let tetraplet = |cid: &Cid| {
+            self.tetraplets
+                .get(cid)
+                .cloned()
+                .unwrap_or_else(|| Rc::new(self.store.tetraplets.get(cid).cloned().unwrap_or_else(|| Tetraplet::literal(""))))
+        };
+        record.elements.iter().map(|e| Val { json: value(&e.value), tetraplet: tetraplet(&e.tetraplet) }).collect()
     }
 
     /// Whether the running `canon` snapshots a stream map (the record itself does not say).
@@ -964,7 +985,7 @@ impl<'a> Interpreter<'a> {
                 };
                 let empty = match &items {
                     Items::Fixed(v) => v.is_empty(),
-                    Items::Canon(c) => c.elements.is_empty(),
+                    Items::Canon(c) => c.len() == 0,
                     Items::Array(v) => v.json.as_array().is_none_or(Vec::is_empty),
                     Items::Stream(_) => false,
                 };
@@ -1050,7 +1071,7 @@ impl<'a> Interpreter<'a> {
         let ctx = &self.folds[fold];
         match &ctx.items {
             Items::Fixed(v) => v.get(ctx.position).map(|v| (v.clone(), None)),
-            Items::Canon(c) => c.elements.get(ctx.position).map(|v| (v.clone(), None)),
+            Items::Canon(c) => c.loaded().get(ctx.position).map(|v| (v.clone(), None)),
             Items::Array(v) => {
                 let x = v.json.as_array()?.get(ctx.position)?;
                 let tetraplet = Rc::new(v.tetraplet.with_lens(&format!(".$.[{}]", ctx.position)));
