@@ -137,8 +137,10 @@ fn prepare(
             )));
         }
     }
-    let prev = Data::from_bytes(prev_data).map_err(|e| PreparationError::PrevData(e.to_string()))?;
-    let incoming = Data::from_bytes(incoming_data).map_err(|e| match e {
+    // The previous data is this peer's own; only what arrives is verified, and records
+    // it shares with the previous data are not hashed again.
+    let prev = Data::decode_own(prev_data).map_err(|e| PreparationError::PrevData(e.to_string()))?;
+    let incoming = Data::from_bytes_trusting(incoming_data, &prev.store).map_err(|e| match e {
         DataError::UnsupportedVersion { .. } => PreparationError::UnsupportedVersion(e.to_string()),
         DataError::Verification(_) => PreparationError::CidStore(e.to_string()),
         _ => PreparationError::IncomingData(e.to_string()),

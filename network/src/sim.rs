@@ -45,6 +45,7 @@ struct Header {
     ttl: u32,
     script: String,
     signature: [u8; 64],
+    valid: std::cell::OnceCell<bool>,
 }
 
 fn header_bytes(id: &str, timestamp: u64, ttl: u32, script: &str) -> Vec<u8> {
@@ -128,7 +129,15 @@ impl<'n> Simulation<'n> {
         let init = &net.peers[spec.client];
         let timestamp = EPOCH_MS;
         let signature = init.key.sign(&header_bytes(&spec.particle_id, timestamp, spec.ttl_ms, &spec.script));
-        let header = Header { id: spec.particle_id, init: spec.client, timestamp, ttl: spec.ttl_ms, script: spec.script, signature };
+        let header = Header {
+            id: spec.particle_id,
+            init: spec.client,
+            timestamp,
+            ttl: spec.ttl_ms,
+            script: spec.script,
+            signature,
+            valid: std::cell::OnceCell::new(),
+        };
         let mut report = Report::new(net.seed, net.peers.iter().map(|p| (p.name.clone(), p.id.clone())).collect());
         report.particle_id = header.id.clone();
         Simulation {
@@ -231,11 +240,7 @@ impl<'n> Simulation<'n> {
             self.report.events.push(Event::new(self.now, &name, "lost", "the peer is down; the particle is lost".into()));
             return;
         }
-        let init_key = &self.net.peers[self.header.init].key;
-        let message = header_bytes(&self.header.id, self.header.timestamp, self.header.ttl, &self.header.script);
-        let pk = air_vm::sign::public_key_of(&init_key.peer_id());
-        let valid = pk.is_some_and(|pk| pk.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&self.header.signature)).is_ok());
-        if !valid {
+        if !self.header_valid() {
             self.report.events.push(Event::new(self.now, &name, "rejected", "the particle's signature does not verify".into()));
             return;
         }
@@ -243,6 +248,17 @@ impl<'n> Simulation<'n> {
             self.report.events.push(Event::new(self.now, &name, "receive", format!("from {}", self.peer_name(from))));
         }
         self.execute(to, data.to_vec(), BTreeMap::new());
+    }
+
+    /// Whether the particle's header carries its initiator's valid signature. Every peer
+    /// checks it on arrival; the header never changes, so the answer is computed once.
+    fn header_valid(&self) -> bool {
+        *self.header.valid.get_or_init(|| {
+            let init_key = &self.net.peers[self.header.init].key;
+            let message = header_bytes(&self.header.id, self.header.timestamp, self.header.ttl, &self.header.script);
+            let signature = ed25519_dalek::Signature::from_bytes(&self.header.signature);
+            air_vm::sign::public_key_of(&init_key.peer_id()).is_some_and(|pk| pk.verify_strict(&message, &signature).is_ok())
+        })
     }
 
     fn answer(&mut self, peer: usize, call_id: u32, result: CallResult) {
