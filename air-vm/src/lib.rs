@@ -174,11 +174,8 @@ fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: 
     let mut signatures = match signatures {
         Ok(s) => s,
         Err(e) => {
-            return Outcome::kept(
-                prev_data,
-                PreparationError::Signature(e.clone()).code(),
-                format!("incoming data's signatures do not verify: {e}"),
-            );
+            let e = PreparationError::Signature(e);
+            return Outcome::kept(prev_data, e.code(), e.to_string());
         }
     };
     let last_call_id = prev.last_call_id;
