@@ -128,7 +128,7 @@ pub(crate) enum Token {
     RBracket,
     Kw(Keyword),
     /// Any single-token value: literal, number, boolean, special value or variable.
-    Value(Value),
+    Value(Box<Value>),
 }
 
 /// A token with its byte range, as lalrpop expects it.
@@ -194,7 +194,7 @@ impl<'a> Lexer<'a> {
                 }
             }
         };
-        Ok(Token::Value(value))
+        Ok(Token::Value(Box::new(value)))
     }
 
     fn variable(&mut self, word: &'a str, start: usize) -> Result<Value, ParseError> {
@@ -342,7 +342,7 @@ impl Iterator for Lexer<'_> {
             Ok(Raw::RBracket) => Ok(Token::RBracket),
             Ok(Raw::Str) => {
                 let text = self.raw.slice();
-                Ok(Token::Value(Value::String(text[1..text.len() - 1].into())))
+                Ok(Token::Value(Box::new(Value::String(text[1..text.len() - 1].into()))))
             }
             Ok(Raw::Word) => {
                 let word = self.raw.slice();
@@ -472,7 +472,7 @@ mod tests {
 
     fn one_value(source: &str) -> Value {
         match lex(source).unwrap().as_slice() {
-            [Token::Value(v)] => v.clone(),
+            [Token::Value(v)] => (**v).clone(),
             other => panic!("expected one value, got {other:?}"),
         }
     }
@@ -523,7 +523,7 @@ mod tests {
         let values: Vec<Value> = lexer
             .by_ref()
             .map(|t| match t.unwrap().1 {
-                Token::Value(v) => v,
+                Token::Value(v) => *v,
                 t => panic!("{t:?}"),
             })
             .collect();

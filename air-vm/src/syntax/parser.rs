@@ -55,7 +55,8 @@ pub(crate) fn parse_unvalidated(source: &str) -> Result<Script, ParseErrors> {
 /// A value with the span of its whole token(s), lens included.
 #[derive(Debug, Clone)]
 pub(crate) struct SValue {
-    pub(crate) value: Value,
+    /// Boxed so that the parser's stack entries stay small (they are moved on every step).
+    pub(crate) value: Box<Value>,
     pub(crate) span: Span,
 }
 
@@ -88,10 +89,13 @@ impl Builder<'_> {
         let args = args.into_iter().map(|a| self.argument(a, "call arguments", false)).collect();
         let output = match output {
             None => CallOutput::None,
-            Some(SValue { value: Value::Scalar { var, lens: None }, .. }) => CallOutput::Scalar(var),
-            Some(SValue { value: Value::Stream(var), .. }) => CallOutput::Stream(var),
+            Some(SValue { value, .. }) if matches!(*value, Value::Scalar { lens: None, .. } | Value::Stream(_)) => match *value {
+                Value::Stream(var) => CallOutput::Stream(var),
+                Value::Scalar { var, .. } => CallOutput::Scalar(var),
+                _ => CallOutput::None,
+            },
             Some(other) => {
-                let hint = match other.value {
+                let hint = match *other.value {
                     Value::Scalar { .. } => "remove the lens; results are stored whole".to_string(),
                     Value::StreamMap(_) => "put the result in a scalar, then add it with `(ap (key result) %map)`".to_string(),
                     _ => "the output is a scalar name or a stream, such as `result` or `$results`".to_string(),
@@ -105,7 +109,7 @@ impl Builder<'_> {
 
     pub(crate) fn ap(&mut self, source: SValue, dest: SValue) -> InstrKind {
         let source = self.ap_source(source, "the source of `ap`");
-        let dest = match dest.value {
+        let dest = match *dest.value {
             Value::Scalar { var, lens: None } | Value::Stream(var) => var,
             Value::StreamMap(_) => {
                 self.reject(&dest, "the destination of `(ap value ...)`", "to add to a stream map, write `(ap (key value) %map)`");
@@ -121,26 +125,26 @@ impl Builder<'_> {
 
     pub(crate) fn ap_map(&mut self, key: SValue, value: SValue, map: SValue) -> InstrKind {
         let key_ok = matches!(
-            key.value,
+            *key.value,
             Value::String(_) | Value::Number(Number::Int(_)) | Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. }
         );
         if !key_ok {
             self.reject(&key, "a stream map key", "a key is a string, an integer, a scalar, or a canon stream with a lens");
         }
         let value = self.ap_source(value, "a stream map value");
-        let map = match map.value {
+        let map = match *map.value {
             Value::StreamMap(var) => var,
             _ => {
                 self.reject(&map, "the destination of `(ap (key value) ...)`", "it is a stream map, such as `%map`");
                 BAD_VAR
             }
         };
-        InstrKind::ApMap(Box::new(ApMap { key: key.value, value, map }))
+        InstrKind::ApMap(Box::new(ApMap { key: *key.value, value, map }))
     }
 
     pub(crate) fn canon(&mut self, peer: SValue, source: SValue, dest: SValue) -> InstrKind {
         let peer = self.peer(peer, "the peer of `canon`");
-        let (source_var, source_kind) = match source.value {
+        let (source_var, source_kind) = match *source.value {
             Value::Stream(var) => (var, VarKind::Stream),
             Value::StreamMap(var) => (var, VarKind::StreamMap),
             _ => {
@@ -148,7 +152,7 @@ impl Builder<'_> {
                 (BAD_VAR, VarKind::Scalar)
             }
         };
-        let dest = match (source_kind, &dest.value) {
+        let dest = match (source_kind, &*dest.value) {
             (VarKind::Stream, Value::CanonStream { var, lens: None }) => *var,
             (VarKind::StreamMap, Value::CanonMap { var, lens: None } | Value::Scalar { var, lens: None }) => *var,
             (VarKind::Stream, _) => {
@@ -172,7 +176,7 @@ impl Builder<'_> {
 
     pub(crate) fn fold(&mut self, iterable: SValue, iterator: SValue, body: InstrId, last: Option<InstrId>) -> InstrKind {
         let ok = matches!(
-            iterable.value,
+            *iterable.value,
             Value::Scalar { .. }
                 | Value::CanonStream { lens: None, .. }
                 | Value::CanonMap { .. }
@@ -181,7 +185,7 @@ impl Builder<'_> {
                 | Value::StreamMap(_)
         );
         if !ok {
-            let hint = if matches!(iterable.value, Value::CanonStream { .. }) {
+            let hint = if matches!(*iterable.value, Value::CanonStream { .. }) {
                 "fold over the whole canon stream, or `ap` the lens result to a scalar first"
             } else {
                 "`fold` iterates over a scalar, a canon stream, a canon map, `[]`, a stream or a stream map"
@@ -189,7 +193,7 @@ impl Builder<'_> {
             self.reject(&iterable, "a fold iterable", hint);
         }
         let iterator = self.scalar_name(iterator, "a fold iterator", "the iterator is a scalar name, such as `i`");
-        InstrKind::Fold(Box::new(Fold { iterable: iterable.value, iterator, body, last }))
+        InstrKind::Fold(Box::new(Fold { iterable: *iterable.value, iterator, body, last }))
     }
 
     pub(crate) fn next(&mut self, iterator: SValue) -> InstrKind {
@@ -197,7 +201,7 @@ impl Builder<'_> {
     }
 
     pub(crate) fn new_scope(&mut self, var: SValue, body: InstrId) -> InstrKind {
-        let var = match var.value {
+        let var = match *var.value {
             Value::Scalar { var, lens: None }
             | Value::Stream(var)
             | Value::StreamMap(var)
@@ -216,14 +220,14 @@ impl Builder<'_> {
     }
 
     pub(crate) fn fail_literal(&mut self, code: SValue, message: SValue) -> InstrKind {
-        let code = match code.value {
+        let code = match *code.value {
             Value::Number(Number::Int(code)) => code,
             _ => {
                 self.reject(&code, "an error code", "`(fail code \"message\")` takes an integer code first");
                 0
             }
         };
-        let message = match message.value {
+        let message = match *message.value {
             Value::String(message) => message,
             _ => {
                 self.reject(&message, "an error message", "`(fail code \"message\")` takes a string literal message");
@@ -234,10 +238,10 @@ impl Builder<'_> {
     }
 
     pub(crate) fn fail_value(&mut self, value: SValue) -> InstrKind {
-        let fail = match value.value {
+        let fail = match *value.value {
             Value::LastError(None) => Fail::LastError,
             Value::Error(None) => Fail::Error,
-            Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. } => Fail::Value(value.value),
+            Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. } => Fail::Value(*value.value),
             Value::String(_) => {
                 self.reject(&value, "the argument of `fail`", "give an error code too: `(fail 1 \"message\")`");
                 Fail::Error
@@ -256,7 +260,7 @@ impl Builder<'_> {
 
     fn peer(&mut self, v: SValue, role: &str) -> Value {
         let ok = matches!(
-            v.value,
+            *v.value,
             Value::InitPeerId
                 | Value::String(_)
                 | Value::Scalar { .. }
@@ -266,25 +270,25 @@ impl Builder<'_> {
         if !ok {
             self.reject(&v, role, format!("a peer is {PEER_ALLOWED}"));
         }
-        v.value
+        *v.value
     }
 
     fn triplet(&mut self, v: SValue, role: &str) -> Value {
         let ok = matches!(
-            v.value,
+            *v.value,
             Value::String(_) | Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. } | Value::CanonMap { lens: Some(_), .. }
         );
         if !ok {
             self.reject(&v, role, format!("it is {TRIPLET_ALLOWED}"));
         }
-        v.value
+        *v.value
     }
 
     /// Call arguments, `match` operands and `ap` sources: anything but streams and maps.
     fn argument(&mut self, v: SValue, role_plural: &str, ap: bool) -> Value {
-        match &v.value {
+        match &*v.value {
             Value::Stream(_) | Value::StreamMap(_) => {
-                let kind = if matches!(v.value, Value::Stream(_)) { "stream" } else { "stream map" };
+                let kind = if matches!(*v.value, Value::Stream(_)) { "stream" } else { "stream map" };
                 let text = self.text(v.span);
                 let canon = if kind == "stream" { "#canon" } else { "#%canon" };
                 self.errors.push(
@@ -300,7 +304,7 @@ impl Builder<'_> {
             }
             _ => {}
         }
-        v.value
+        *v.value
     }
 
     fn ap_source(&mut self, v: SValue, role: &str) -> Value {
@@ -308,7 +312,7 @@ impl Builder<'_> {
     }
 
     fn scalar_name(&mut self, v: SValue, role: &str, hint: &str) -> Var {
-        match v.value {
+        match *v.value {
             Value::Scalar { var, lens: None } => var,
             _ => {
                 self.reject(&v, role, hint);
@@ -569,7 +573,9 @@ fn unrecognized_token(source: &str, start: usize, token: Token, end: usize, expe
         if token == Token::RParen {
             return ParseError::new("empty instruction `()`", Span::new(frame.open.start as usize, end)).with_hint(INSTRUCTION_LIST);
         }
-        if let Token::Value(Value::Scalar { lens: None, .. }) = token {
+        if let Token::Value(v) = &token
+            && matches!(**v, Value::Scalar { lens: None, .. })
+        {
             let word = &source[start..end];
             let message = match suggest_keyword(word) {
                 Some(k) => format!("unknown instruction `{word}`; did you mean `{}`?", k.as_str()),
