@@ -110,6 +110,8 @@ struct Prepared {
     script: syntax::ast::Script,
     prev: Data,
     incoming: Data,
+    /// What each peer produced in the previous and the incoming data, when signatures are checked.
+    sets: Option<(sign::Produced, sign::Produced)>,
 }
 
 fn prepare(
@@ -145,15 +147,20 @@ fn prepare(
         DataError::Verification(_) => PreparationError::CidStore(e.to_string()),
         _ => PreparationError::IncomingData(e.to_string()),
     })?;
-    if params.check_signatures {
-        sign::verify(&incoming, &params.particle_id, Some(&prev)).map_err(PreparationError::Signature)?;
-    }
+    // Who produced what, on both sides: needed to check and to merge signatures.
+    let sets = if params.check_signatures && incoming.trace.state_count() > 0 {
+        let (prev_sets, incoming_sets) = (sign::produced(&prev), sign::produced(&incoming));
+        sign::verify(&incoming, &incoming_sets, &params.particle_id, Some((&prev, &prev_sets))).map_err(PreparationError::Signature)?;
+        Some((prev_sets, incoming_sets))
+    } else {
+        None
+    };
     let script = syntax::parse(air).map_err(|e| PreparationError::AirParse(e.to_string()))?;
-    Ok(Prepared { script, prev, incoming })
+    Ok(Prepared { script, prev, incoming, sets })
 }
 
 fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
-    let Prepared { script, prev, incoming } = p;
+    let Prepared { script, prev, incoming, sets } = p;
     let trace = match merge::merge_traces(&prev.trace, &incoming.trace) {
         Ok(t) => t,
         Err(e) => {
@@ -164,8 +171,8 @@ fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: 
     let signatures = if incoming.trace.state_count() == 0 {
         // Nothing arrived (a round of call results): the signatures are the ones we had.
         Ok(prev.signatures.clone())
-    } else if params.check_signatures {
-        sign::merge_signatures(&prev, &incoming, &trace, &params.current_peer_id)
+    } else if let Some((prev_sets, incoming_sets)) = &sets {
+        sign::merge_signatures((&prev, prev_sets), (&incoming, incoming_sets), &trace, &params.current_peer_id)
     } else {
         let mut s = prev.signatures.clone();
         s.extend(incoming.signatures.clone());

@@ -111,33 +111,42 @@ pub fn sign(key: &KeyPair, cids: &[Cid], particle_id: &str) -> Signature {
     Signature(key.sign(&message(cids, particle_id)))
 }
 
-/// Checks that every result in `data` is signed by the peer it is attributed to.
-/// Signatures that `trusted` (data this peer already accepted) holds for the same
-/// results are not checked again: most of a particle's signatures arrive many times.
-pub fn verify(data: &Data, particle_id: &str, trusted: Option<&Data>) -> Result<(), String> {
-    let trusted_sets = trusted.filter(|t| !t.signatures.is_empty()).map(produced);
-    for (peer, cids) in produced(data) {
-        let sig = data.signatures.get(&peer).ok_or_else(|| format!("results attributed to peer {peer} carry no signature of that peer"))?;
-        if let (Some(t), Some(sets)) = (trusted, &trusted_sets)
-            && t.signatures.get(&peer) == Some(sig)
-            && sets.get(&peer) == Some(&cids)
+/// What each peer produced: its sorted result CIDs, by peer ID.
+pub type Produced = BTreeMap<String, Vec<Cid>>;
+
+/// Checks that every result in `data` (whose [`produced`] sets are `sets`) is signed by
+/// the peer it is attributed to. Signatures that `trusted` (data this peer already
+/// accepted, with its sets) holds for the same results are not checked again: most of
+/// a particle's signatures arrive many times.
+pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(&Data, &Produced)>) -> Result<(), String> {
+    for (peer, cids) in sets {
+        let sig = data.signatures.get(peer).ok_or_else(|| format!("results attributed to peer {peer} carry no signature of that peer"))?;
+        if let Some((t, t_sets)) = trusted
+            && t.signatures.get(peer) == Some(sig)
+            && t_sets.get(peer) == Some(cids)
         {
             continue;
         }
-        let key = public_key_of(&peer).ok_or_else(|| format!("{peer} is not an Ed25519 peer ID, so its results cannot be checked"))?;
+        let key = public_key_of(peer).ok_or_else(|| format!("{peer} is not an Ed25519 peer ID, so its results cannot be checked"))?;
         let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
-        key.verify(&message(&cids, particle_id), &sig)
+        key.verify(&message(cids, particle_id), &sig)
             .map_err(|_| format!("the signature of peer {peer} does not cover its results in this particle (forged or replayed data)"))?;
     }
     Ok(())
 }
 
 /// Picks, for each peer with results in the merged trace, the signature (from `prev` or
-/// `incoming`) that covers exactly those results.
-pub fn merge_signatures(prev: &Data, incoming: &Data, merged: &Trace, skip_peer: &str) -> Result<BTreeMap<String, Signature>, String> {
-    let (p, i) = (produced(prev), produced(incoming));
+/// `incoming`, whose sets are given) that covers exactly those results.
+pub fn merge_signatures(
+    (prev, p): (&Data, &Produced),
+    (incoming, i): (&Data, &Produced),
+    merged: &Trace,
+    skip_peer: &str,
+) -> Result<BTreeMap<String, Signature>, String> {
+    // With nothing signed before, the merged results are the incoming ones.
+    let merged_sets = if p.is_empty() { i.clone() } else { produced_in(merged, &[&prev.store, &incoming.store]) };
     let mut out = BTreeMap::new();
-    for (peer, cids) in produced_in(merged, &[&prev.store, &incoming.store]) {
+    for (peer, cids) in merged_sets {
         if peer == skip_peer {
             continue;
         }
