@@ -34,6 +34,25 @@ fn setup() -> (LocalNetwork, String, Vec<u8>, Vec<u8>) {
     (net, air, from_a, first.data)
 }
 
+/// `a`'s data with its answer swapped for another, in a consistent store: what a relay
+/// forging a result in `a`'s name would send. Only the signature can tell.
+fn forge(from_a: &[u8]) -> Vec<u8> {
+    let mut data = Data::from_bytes(from_a).unwrap();
+    let result_cid = data.trace.subtraces[0].iter().find_map(|s| match s {
+        State::Call(CallState::Executed { result, .. }) => Some(*result),
+        _ => None,
+    });
+    let mut record = data.store.results[&result_cid.unwrap()].clone();
+    record.value = data.store.put_value("\"forged\"".into());
+    let forged = data.store.put_result(record);
+    for s in &mut data.trace.subtraces[0] {
+        if let State::Call(CallState::Executed { result, .. }) = s {
+            *result = forged;
+        }
+    }
+    data.to_bytes()
+}
+
 fn deliver(net: &LocalNetwork, air: &str, prev: &[u8], incoming: &[u8], particle: &str) -> Outcome {
     let mut net = net.clone();
     net.particle_id = particle.to_owned();
@@ -52,21 +71,7 @@ fn genuine_data_is_accepted() {
 #[test]
 fn a_result_forged_in_another_peers_name_is_rejected_and_prev_data_kept() {
     let (net, air, from_a, prev) = setup();
-    let mut data = Data::from_bytes(&from_a).unwrap();
-    // A relay swaps a's answer for its own, with a consistent store: only the signature can tell.
-    let result_cid = data.trace.subtraces[0].iter().find_map(|s| match s {
-        State::Call(CallState::Executed { result, .. }) => Some(*result),
-        _ => None,
-    });
-    let mut record = data.store.results[&result_cid.unwrap()].clone();
-    record.value = data.store.put_value("\"forged\"".into());
-    let forged = data.store.put_result(record);
-    for s in &mut data.trace.subtraces[0] {
-        if let State::Call(CallState::Executed { result, .. }) = s {
-            *result = forged;
-        }
-    }
-    let out = deliver(&net, &air, &prev, &data.to_bytes(), "particle-1");
+    let out = deliver(&net, &air, &prev, &forge(&from_a), "particle-1");
     assert_eq!(out.ret_code, 9, "{}", out.error_message);
     assert!(out.error_message.contains(&net.id("a")), "{}", out.error_message);
     assert_eq!(out.data, prev);
@@ -216,20 +221,7 @@ fn a_known_signature_does_not_cover_a_changed_result() {
     // The peer has accepted a's genuine data: a's signature is now in its previous data.
     let accepted = deliver(&net, &air, &prev, &from_a, "particle-1");
     assert_eq!(accepted.ret_code, 0);
-    let mut data = Data::from_bytes(&from_a).unwrap();
-    let result_cid = data.trace.subtraces[0].iter().find_map(|s| match s {
-        State::Call(CallState::Executed { result, .. }) => Some(*result),
-        _ => None,
-    });
-    let mut record = data.store.results[&result_cid.unwrap()].clone();
-    record.value = data.store.put_value("\"forged\"".into());
-    let forged = data.store.put_result(record);
-    for s in &mut data.trace.subtraces[0] {
-        if let State::Call(CallState::Executed { result, .. }) = s {
-            *result = forged;
-        }
-    }
-    let out = deliver(&net, &air, &accepted.data, &data.to_bytes(), "particle-1");
+    let out = deliver(&net, &air, &accepted.data, &forge(&from_a), "particle-1");
     assert_eq!(out.ret_code, 9, "{}", out.error_message);
     assert_eq!(out.data, accepted.data);
 }
