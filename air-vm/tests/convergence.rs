@@ -169,13 +169,18 @@ fn fan_out_services(_peer: &str, r: &CallRequest) -> CallResult {
     }
 }
 
+/// The fan-out script for `net` (peers a, b, c) and the services it calls.
+fn fan_out(net: &LocalNetwork) -> (String, impl FnMut(&str, &CallRequest) -> CallResult + use<>) {
+    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
+    let services =
+        move |p: &str, r: &CallRequest| if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { fan_out_services(p, r) };
+    (net.expand(FAN_OUT), services)
+}
+
 #[test]
 fn any_delivery_order_gives_the_init_peer_the_same_final_trace() {
     let net = LocalNetwork::new(&["init", "a", "b", "c"]);
-    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
-    let air = net.expand(FAN_OUT);
-    let mut services =
-        |p: &str, r: &CallRequest| if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { fan_out_services(p, r) };
+    let (air, mut services) = fan_out(&net);
     let reference = net.run(&air, "init", &mut services);
     assert!(reference.errors.is_empty(), "{:?}", reference.errors);
     let expected = LocalNetwork::final_data(&reference, "init");
@@ -197,10 +202,7 @@ fn any_delivery_order_gives_the_init_peer_the_same_final_trace() {
 #[test]
 fn an_observer_merging_all_contributions_in_any_order_gets_one_trace() {
     let net = LocalNetwork::new(&["init", "a", "b", "c", "observer"]);
-    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
-    let air = net.expand(FAN_OUT);
-    let mut services =
-        |p: &str, r: &CallRequest| if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { fan_out_services(p, r) };
+    let (air, mut services) = fan_out(&net);
     let run = net.run(&air, "init", &mut services);
     let mut blobs: Vec<Vec<u8>> = run.delivered.iter().map(|(_, d)| d.clone()).collect();
     blobs.extend(run.data.values().cloned());
@@ -227,10 +229,7 @@ fn an_observer_merging_all_contributions_in_any_order_gets_one_trace() {
 #[test]
 fn the_same_run_twice_gives_byte_identical_data() {
     let net = LocalNetwork::new(&["init", "a", "b", "c"]);
-    let peers = json!([net.id("a"), net.id("b"), net.id("c")]);
-    let air = net.expand(FAN_OUT);
-    let mut services =
-        |p: &str, r: &CallRequest| if r.function_name == "peers" { CallResult::ok(peers.clone()) } else { fan_out_services(p, r) };
+    let (air, mut services) = fan_out(&net);
     let first = net.run(&air, "init", &mut services);
     let second = net.run(&air, "init", &mut services);
     assert_eq!(first.data, second.data);

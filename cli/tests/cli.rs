@@ -11,6 +11,17 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `aqua run` on the greeting example, with R1 as its target.
+const GREETING: [&str; 7] =
+    ["run", "--air", "examples/greeting.air", "--network", "examples/greeting.toml", "--data", r#"{"target": "@R1"}"#];
+
+/// Runs the greeting example with `extra` options.
+fn greeting(extra: &[&str]) -> Output {
+    let mut args = GREETING.to_vec();
+    args.extend_from_slice(extra);
+    aqua(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -108,8 +119,7 @@ fn run_prints_the_result_of_the_shipped_example_on_the_default_network() {
 
 #[test]
 fn run_with_a_network_data_and_peer_references() {
-    let args = ["run", "--air", "examples/greeting.air", "--network", "examples/greeting.toml", "--data", r#"{"target": "@R1"}"#];
-    let out = aqua(&args);
+    let out = greeting(&[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "\"hello from R1\"\n");
 }
@@ -119,17 +129,7 @@ fn run_reports_are_deterministic_and_name_every_peer() {
     let report = |name: &str| {
         let path = std::env::temp_dir().join(format!("aqua-cli-test-{}-{name}.json", std::process::id()));
         let p = path.to_str().unwrap_or_default().to_owned();
-        let out = aqua(&[
-            "run",
-            "--air",
-            "examples/greeting.air",
-            "--network",
-            "examples/greeting.toml",
-            "--data",
-            r#"{"target": "@R1"}"#,
-            "--report",
-            &p,
-        ]);
+        let out = greeting(&["--report", &p]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         std::fs::read_to_string(&path).expect("report written")
     };
@@ -143,16 +143,7 @@ fn run_reports_are_deterministic_and_name_every_peer() {
 
 #[test]
 fn run_trace_prints_a_legend_and_one_line_per_event() {
-    let out = aqua(&[
-        "run",
-        "--air",
-        "examples/greeting.air",
-        "--network",
-        "examples/greeting.toml",
-        "--data",
-        r#"{"target": "@R1"}"#,
-        "--trace",
-    ]);
+    let out = greeting(&["--trace"]);
     assert!(out.status.success());
     let err = text(&out.stderr);
     assert!(err.starts_with("time(ms)  peer  event  detail"), "{err}");
@@ -200,21 +191,7 @@ fn run_writes_a_picture_timings_and_the_script_it_sent() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (svg, timings, air) = (dir.join("run.svg"), dir.join("t.json"), dir.join("sent.air"));
     let s = |p: &PathBuf| p.to_str().unwrap_or_default().to_owned();
-    let out = aqua(&[
-        "run",
-        "--air",
-        "examples/greeting.air",
-        "--network",
-        "examples/greeting.toml",
-        "--data",
-        r#"{"target": "@R1"}"#,
-        "--svg",
-        &s(&svg),
-        "--timings",
-        &s(&timings),
-        "--emit-air",
-        &s(&air),
-    ]);
+    let out = greeting(&["--svg", &s(&svg), "--timings", &s(&timings), "--emit-air", &s(&air)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(std::fs::read_to_string(&svg).unwrap_or_default().contains(">greeter.greet</text>"));
     let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&timings).unwrap_or_default()).expect("timings JSON");
