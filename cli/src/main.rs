@@ -1,5 +1,6 @@
 //! The `aqua` command.
 
+mod check;
 mod diagnostics;
 mod run;
 
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run an AIR script on a simulated network and print its result.
     Run(run::RunArgs),
+    /// Check Aqua files: report every syntax, name and type error.
+    Check(check::CheckArgs),
     /// Inspect AIR scripts and particle data.
     #[command(subcommand)]
     Air(AirCommand),
@@ -91,6 +94,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 eprint!("{}", out.stderr);
             }
             if out.success { Ok(out.stdout) } else { Err(Failure::Reported) }
+        }
+        Command::Check(args) => {
+            let out = check::check(args)?;
+            #[allow(clippy::print_stderr, reason = "diagnostics go to stderr")]
+            {
+                eprint!("{}", out.stderr);
+            }
+            if out.success {
+                Ok(out.stdout)
+            } else {
+                print(&out.stdout);
+                Err(Failure::Reported)
+            }
         }
         Command::Air(AirCommand::Beautify { file }) => {
             let script = parse_air_file(&file)?;

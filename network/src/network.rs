@@ -256,7 +256,7 @@ impl Network {
 
     /// "; did you mean `R1`?" for a name close to a known one.
     fn suggest(&self, name: &str) -> String {
-        let best = self.by_name.keys().map(|k| (edit_distance(k, name), k)).min();
+        let best = self.by_name.keys().map(|k| (strsim::levenshtein(k, name), k)).min();
         match best {
             Some((d, k)) if d <= 2 => format!("; did you mean `{k}`?"),
             _ => String::new(),
@@ -296,17 +296,4 @@ impl Network {
             PeerKind::Client { .. } => Vec::new(),
         }
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -479,25 +479,11 @@ fn found_text(source: &str, start: usize, token: &Token, end: usize) -> String {
     }
 }
 
-/// Edit distance, for "did you mean" suggestions (words are short).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 fn suggest_keyword(word: &str) -> Option<Keyword> {
     let lower = word.to_lowercase();
     Keyword::ALL
         .into_iter()
-        .map(|k| (edit_distance(&lower, k.as_str()), k))
+        .map(|k| (strsim::levenshtein(&lower, k.as_str()), k))
         .filter(|&(d, k)| d <= 2 && d < k.as_str().len())
         .min_by_key(|&(d, _)| d)
         .map(|(_, k)| k)
@@ -685,12 +671,12 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_works() {
-        assert_eq!(edit_distance("sequ", "seq"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    fn suggest_keyword_works() {
+        assert_eq!(suggest_keyword("sequ"), Some(Keyword::Seq));
         assert_eq!(suggest_keyword("SEQ"), Some(Keyword::Seq));
         assert_eq!(suggest_keyword("fodl"), Some(Keyword::Fold));
+        // Distances count characters, not bytes (a Cyrillic `о` is one edit).
+        assert_eq!(suggest_keyword("f\u{43e}ld"), Some(Keyword::Fold));
         assert_eq!(suggest_keyword("zzzzzz"), None);
     }
 

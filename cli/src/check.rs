@@ -1,0 +1,92 @@
+//! `aqua check`: parse and check Aqua files, print their diagnostics.
+
+use std::path::PathBuf;
+
+use aqua_compiler::check::CheckOptions;
+use aqua_compiler::diagnostic::{render, to_json};
+use aqua_compiler::modules::Loader;
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The Aqua files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A directory to look for imports in (after the importing file's own directory).
+    #[arg(short = 'I', long = "import", value_name = "DIR")]
+    pub import_roots: Vec<PathBuf>,
+    /// A value for a constant declared with `?=`: NAME=VALUE, the value a JSON literal.
+    #[arg(long = "const", value_name = "NAME=VALUE")]
+    pub constants: Vec<String>,
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Source excerpts for people.
+    Text,
+    /// A JSON array for tools.
+    Json,
+}
+
+/// What the command prints and whether it succeeded.
+#[derive(Debug)]
+pub struct CheckOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub success: bool,
+}
+
+/// Reads files from the file system for the compiler.
+#[derive(Debug, Default)]
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn read(&mut self, path: &str) -> Option<String> {
+        let p = std::path::Path::new(path);
+        if !p.is_file() {
+            return None;
+        }
+        std::fs::read_to_string(p).ok()
+    }
+}
+
+/// Parses `NAME=VALUE` flags; a value that is not JSON is taken as a string.
+pub fn parse_constants(flags: &[String]) -> Result<CheckOptions, String> {
+    let mut options = CheckOptions::default();
+    for flag in flags {
+        let Some((name, value)) = flag.split_once('=') else {
+            return Err(format!("invalid constant `{flag}`: write NAME=VALUE"));
+        };
+        let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        options.constants.insert(name.trim().to_string(), value);
+    }
+    Ok(options)
+}
+
+pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
+    let options = parse_constants(&args.constants)?;
+    let roots: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    let import_roots: Vec<String> = args.import_roots.iter().map(|p| p.display().to_string()).collect();
+    let result = aqua_compiler::check_files(&roots, &import_roots, &mut FsLoader, &options);
+    let diagnostics = result.diagnostics.as_slice();
+    let success = !result.diagnostics.has_errors();
+    Ok(match args.format {
+        Format::Json => {
+            let mut stdout = serde_json::to_string_pretty(&to_json(diagnostics, &result.sources)).map_err(|e| e.to_string())?;
+            stdout.push('\n');
+            CheckOutput { stdout, stderr: String::new(), success }
+        }
+        Format::Text => {
+            let mut stderr = render(diagnostics, &result.sources, false);
+            let (errors, warnings) = (result.diagnostics.error_count(), result.diagnostics.warning_count());
+            if errors + warnings > 0 {
+                stderr.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+            }
+            let stdout = if success { format!("checked {} file(s): no errors\n", roots.len()) } else { String::new() };
+            CheckOutput { stdout, stderr, success }
+        }
+    })
+}

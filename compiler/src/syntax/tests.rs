@@ -1,0 +1,1 @@
+//! Parser tests: the shapes the grammar builds and the errors it reports.
