@@ -135,10 +135,13 @@ impl Checker<'_> {
         let given: Vec<(Type, Span)> = values.iter().map(|v| (self.value(v), v.span)).collect();
         if given.len() != results.len() {
             let expected =
-                if results.is_empty() { "nothing".to_string() } else { format!("{} value(s): {}", results.len(), list(results)) };
+                if results.is_empty() { "nothing".to_string() } else { format!("{}: {}", count(results.len(), "value"), list(results)) };
             self.push(
-                Diagnostic::error(Code::ReturnMismatch, format!("this returns {} value(s), the function returns {expected}", given.len()))
-                    .with_primary(span, "wrong number of values"),
+                Diagnostic::error(
+                    Code::ReturnMismatch,
+                    format!("this returns {}, the function returns {expected}", count(given.len(), "value")),
+                )
+                .with_primary(span, "wrong number of values"),
             );
             return;
         }
@@ -175,6 +178,7 @@ impl Checker<'_> {
                             .with_primary(value.span, "its element type is unknown")
                             .with_hint("use `nil`, or pass `[]` directly where it is needed"),
                     );
+                    self.define(name, Type::Bottom);
                     return;
                 }
                 let t = self.value(value);
@@ -352,7 +356,9 @@ impl Checker<'_> {
     fn push_to(&mut self, target: &Ident, key: Option<&Expr>, value: &Expr) {
         let v = self.value(value);
         let Some(t) = self.local(&target.name).cloned() else {
-            self.push(self.unknown(&target.name, target.span));
+            if !self.module.excuses(&target.name) {
+                self.push(self.unknown(&target.name, target.span));
+            }
             return;
         };
         match (&t, key) {
@@ -400,7 +406,7 @@ impl Checker<'_> {
             return;
         }
         let results = self.call(e);
-        if !results.is_empty() {
+        if !results.is_empty() && !results.contains(&Type::Bottom) {
             self.push(
                 Diagnostic::warning(Code::ResultIgnored, "this call returns a value that is not used")
                     .with_primary(e.span, format!("returns {}", list(&results)))
@@ -430,13 +436,13 @@ impl Checker<'_> {
             let msg = if results.is_empty() {
                 "this call returns nothing, so there is nothing to bind".to_string()
             } else {
-                format!("this call returns {} value(s), {} name(s) are bound", results.len(), names.len())
+                format!("this call returns {}, but {} bound", count(results.len(), "value"), count(names.len(), "name"))
             };
             self.error(
                 Code::ReturnMismatch,
                 msg,
                 value.span,
-                format!("returns {}", if results.is_empty() { "()".into() } else { list(&results) }),
+                if results.is_empty() { "returns nothing".to_string() } else { format!("returns {}", list(&results)) },
             );
             for n in names {
                 self.bind_one(n, Type::Bottom, value.span);
@@ -499,6 +505,7 @@ impl Checker<'_> {
                 }
                 match self.module.defs.get(n) {
                     Some(def) => Some(self.def_target(def.clone(), n.clone())),
+                    None if self.module.excuses(n) => None,
                     None => {
                         let d = self.unknown(n, e.span);
                         self.push(d);
@@ -745,7 +752,7 @@ impl Checker<'_> {
                 bool_t
             }
             _ => {
-                let numbers_ok = self.numeric_operand(op, &ta, a.span) & self.numeric_operand(op, &tb, b.span);
+                let numbers_ok = self.integer_operands(op, (&ta, a.span), (&tb, b.span));
                 if matches!(op, BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq) {
                     return bool_t;
                 }
@@ -770,15 +777,24 @@ impl Checker<'_> {
         }
     }
 
-    /// Reports a non-number operand of an arithmetic or ordering operator.
-    fn numeric_operand(&mut self, op: BinOp, t: &Type, span: Span) -> bool {
-        if t.is_numeric() || *t == Type::Bottom {
-            return true;
-        }
-        let mut d = Diagnostic::error(Code::TypeMismatch, format!("`{}` works on numbers, not `{t}`", op.symbol()))
-            .with_primary(span, format!("`{t}`"));
-        if op == BinOp::Add && *t == Type::Scalar(ScalarType::String) {
+    /// Reports operands of an arithmetic or ordering operator that are not integers
+    /// (the `math` and `cmp` builtins these become work on 64-bit integers); returns
+    /// whether both are.
+    fn integer_operands(&mut self, op: BinOp, (ta, sa): (&Type, Span), (tb, sb): (&Type, Span)) -> bool {
+        let ok = |t: &Type| t.is_integer() || *t == Type::Bottom;
+        let (bad, span) = match (ok(ta), ok(tb)) {
+            (true, true) => return true,
+            (false, true) => (format!("`{ta}`"), sa),
+            (true, false) => (format!("`{tb}`"), sb),
+            (false, false) => (if ta == tb { format!("`{ta}`") } else { format!("`{ta}` and `{tb}`") }, sa.to(sb)),
+        };
+        let mut d =
+            Diagnostic::error(Code::TypeMismatch, format!("`{}` works on integers, not {bad}", op.symbol())).with_primary(span, bad);
+        let string = Type::Scalar(ScalarType::String);
+        if op == BinOp::Add && (*ta == string || *tb == string) {
             d = d.with_hint("join strings with `Op.concat_strings(a, b)`");
+        } else if ta.is_numeric() && tb.is_numeric() {
+            d = d.with_hint("arithmetic and comparisons become calls to the `math` and `cmp` builtins, which take 64-bit integers");
         }
         self.push(d);
         false
@@ -839,9 +855,12 @@ impl Checker<'_> {
         let given: Vec<(Type, Span, bool)> = args.iter().map(|a| (self.value(&a.value), a.value.span, a.name.is_some())).collect();
         if given.len() != arrow.domain.len() {
             self.push(
-                Diagnostic::error(Code::ArgumentCount, format!("`{name}` takes {} argument(s), {} given", arrow.domain.len(), given.len()))
-                    .with_primary(e.span, "wrong number of arguments")
-                    .with_hint(format!("its arguments are ({})", signature(&arrow))),
+                Diagnostic::error(
+                    Code::ArgumentCount,
+                    format!("`{name}` takes {}, {} given", count(arrow.domain.len(), "argument"), given.len()),
+                )
+                .with_primary(e.span, "wrong number of arguments")
+                .with_hint(format!("its arguments are ({})", signature(&arrow))),
             );
         } else {
             for ((t, span, named), (pname, expected)) in given.iter().zip(&arrow.domain) {
@@ -883,7 +902,7 @@ impl Checker<'_> {
             self.push(
                 Diagnostic::error(
                     Code::ArgumentCount,
-                    format!("`{name}` takes {} abilit(ies), {} given", arrow.abilities.len(), given.len()),
+                    format!("`{name}` takes {}, {} given", count(arrow.abilities.len(), "ability"), given.len()),
                 )
                 .with_primary(span, "wrong number of abilities")
                 .with_hint(if expected.is_empty() {
@@ -981,6 +1000,15 @@ fn callee_name(callee: &Expr) -> String {
         ExprKind::Name(n) => n.clone(),
         ExprKind::Field(base, f) => format!("{}.{}", callee_name(base), f.name),
         _ => "this".into(),
+    }
+}
+
+/// "1 value", "2 values"; "ability" becomes "abilities".
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
     }
 }
 

@@ -225,6 +225,7 @@ pub(crate) fn resolve_type(te: &TypeExpr, scope: &Namespace, diagnostics: &mut D
                     );
                     Type::Bottom
                 }
+                None if q.parts.first().is_some_and(|p| scope.excuses(&p.name)) => Type::Bottom,
                 None => {
                     let scalars = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f32", "f64", "bool", "string"];
                     let types = scope.defs.iter().filter(|(_, d)| matches!(d, Def::Type(_) | Def::Service(_))).map(|(n, _)| n.as_str());
@@ -277,8 +278,22 @@ pub(super) fn exports(module: &LoadedModule, scope: &Namespace, diagnostics: &mu
             let path: Vec<&str> = r.name.parts.iter().map(|p| p.name.as_str()).collect();
             let exported = r.alias.as_ref().map_or_else(|| path.last().copied().unwrap_or_default().to_string(), |a| a.name.clone());
             let Some(def) = super::lookup_path(scope, &path) else {
-                let last = r.name.parts.last().map_or(r.name.span, |p| p.span);
-                diagnostics.push(unknown_name(&r.name.text(), last, scope, "in `export`"));
+                if !path.first().is_some_and(|first| scope.excuses(first)) {
+                    let last = r.name.parts.last().map_or(r.name.span, |p| p.span);
+                    let mut d = unknown_name(&r.name.text(), last, scope, "in `export`");
+                    if d.hint.is_none() {
+                        let exportable: Vec<String> = scope
+                            .defs
+                            .iter()
+                            .filter(|(_, d)| matches!(d, Def::Func(_) | Def::Service(_)))
+                            .map(|(n, _)| format!("`{n}`"))
+                            .collect();
+                        if !exportable.is_empty() {
+                            d = d.with_hint(format!("functions and services here: {}", exportable.join(", ")));
+                        }
+                    }
+                    diagnostics.push(d);
+                }
                 continue;
             };
             match &def {

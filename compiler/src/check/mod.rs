@@ -9,7 +9,7 @@
 mod body;
 mod declarations;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span};
@@ -90,6 +90,19 @@ pub enum ConstValue {
 #[derive(Debug, Default, Clone)]
 pub struct Namespace {
     pub defs: BTreeMap<String, Def>,
+    /// Names whose definition failed (a declaration that did not parse, an import that
+    /// was not found): using them is not reported again.
+    pub poisoned: BTreeSet<String>,
+    /// Set when a whole import failed, so any name might have come from it: unknown
+    /// names are then not reported at all.
+    pub incomplete: bool,
+}
+
+impl Namespace {
+    /// Whether an unknown `name` is explained by an error already reported.
+    pub fn excuses(&self, name: &str) -> bool {
+        self.incomplete || self.poisoned.contains(name)
+    }
 }
 
 /// What a checked module offers.
@@ -129,7 +142,10 @@ fn check_module(graph: &ModuleGraph, m: usize, program: &Program, options: &Chec
     let mut scope = Namespace::default();
     // Imports first: they are visible to every declaration of the module.
     for (index, item) in module.ast.items.iter().enumerate() {
-        let Some(target) = module.imports.get(&index).and_then(|t| program.modules.get(t)) else { continue };
+        let Some(target) = module.imports.get(&index).and_then(|t| program.modules.get(t)) else {
+            poison_failed_import(item, &mut scope);
+            continue;
+        };
         match item {
             Item::Import { names: None, .. } => {
                 for (n, def) in &target.declared.defs {
@@ -138,13 +154,23 @@ fn check_module(graph: &ModuleGraph, m: usize, program: &Program, options: &Chec
             }
             Item::Import { names: Some(names), .. } => {
                 for (n, def) in select(target, names, diagnostics) {
-                    scope.defs.insert(n, def);
+                    match def {
+                        Some(def) => {
+                            scope.defs.insert(n, def);
+                        }
+                        None => {
+                            scope.poisoned.insert(n);
+                        }
+                    }
                 }
             }
             Item::Use { names, alias, .. } => {
                 let ns = match names {
                     None => target.declared.clone(),
-                    Some(names) => Namespace { defs: select(target, names, diagnostics).into_iter().collect() },
+                    Some(names) => Namespace {
+                        defs: select(target, names, diagnostics).into_iter().filter_map(|(n, d)| Some((n, d?))).collect(),
+                        ..Namespace::default()
+                    },
                 };
                 let path: Vec<String> = match alias {
                     Some(a) => vec![a.name.clone()],
@@ -153,6 +179,16 @@ fn check_module(graph: &ModuleGraph, m: usize, program: &Program, options: &Chec
                 insert_namespace(&mut scope, &path, ns);
             }
             _ => {}
+        }
+    }
+    for item in &module.ast.items {
+        if let Item::Error { name, .. } = item {
+            match name {
+                Some(n) => {
+                    scope.poisoned.insert(n.name.clone());
+                }
+                None => scope.incomplete = true,
+            }
         }
     }
     let own = declarations::declare(m, module, &mut scope, options, diagnostics);
@@ -166,6 +202,7 @@ fn check_module(graph: &ModuleGraph, m: usize, program: &Program, options: &Chec
                     Some(def) => {
                         ns.defs.insert(n.name.clone(), def.clone());
                     }
+                    None if scope.excuses(&n.name) => {}
                     None => diagnostics.push(unknown_name(&n.name, n.span, &scope, "declared")),
                 }
             }
@@ -176,36 +213,50 @@ fn check_module(graph: &ModuleGraph, m: usize, program: &Program, options: &Chec
     CheckedModule { path: module.path.clone(), name, scope, declared, exports }
 }
 
-/// The definitions a selective `import a, B as C from "x"` or `use ... from` picks.
-fn select(target: &CheckedModule, names: &[ast::Renamed], diagnostics: &mut Diagnostics) -> Vec<(String, Def)> {
+/// Marks what a failed import would have brought in.
+fn poison_failed_import(item: &Item, scope: &mut Namespace) {
+    match item {
+        Item::Import { names: Some(names), .. } => scope.poisoned.extend(names.iter().map(local_name)),
+        Item::Use { alias: Some(alias), .. } => {
+            scope.poisoned.insert(alias.name.clone());
+        }
+        Item::Import { .. } | Item::Use { .. } => scope.incomplete = true,
+        _ => {}
+    }
+}
+
+/// The name an imported item gets in the importing module.
+fn local_name(r: &ast::Renamed) -> String {
+    r.alias.as_ref().map_or_else(|| r.name.parts.last().map(|p| p.name.clone()).unwrap_or_default(), |a| a.name.clone())
+}
+
+/// The definitions a selective `import a, B as C from "x"` or `use ... from` picks;
+/// `None` for a name the module does not declare (reported here).
+fn select(target: &CheckedModule, names: &[ast::Renamed], diagnostics: &mut Diagnostics) -> Vec<(String, Option<Def>)> {
     let mut out = Vec::new();
     for r in names {
         let wanted = r.name.text();
-        match lookup_path(&target.declared, &r.name.parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>()) {
-            Some(def) => out.push((
-                r.alias.as_ref().map_or_else(|| r.name.parts.last().map(|p| p.name.clone()).unwrap_or_default(), |a| a.name.clone()),
-                def,
-            )),
-            None => {
-                let declared: Vec<&str> = target.declared.defs.keys().map(String::as_str).collect();
-                let hint = if target.scope.defs.contains_key(&wanted) {
-                    format!(
-                        "`{wanted}` exists in `{}` but is not declared; add it to the module's `declares` (or use `declares *`)",
-                        target.name
-                    )
-                } else if declared.is_empty() {
-                    format!("`{}` declares nothing; its header needs `declares` (for example `declares *`)", target.name)
-                } else {
-                    crate::suggest::did_you_mean(&wanted, declared.iter().copied()).unwrap_or_else(|| {
-                        format!("it declares {}", declared.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "))
-                    })
-                };
-                diagnostics.push(
-                    Diagnostic::error(Code::UndeclaredImport, format!("module `{}` does not declare `{wanted}`", target.name))
-                        .with_primary(r.name.span, "not declared there")
-                        .with_hint(hint),
-                );
-            }
+        let found = lookup_path(&target.declared, &r.name.parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>());
+        let missing = found.is_none();
+        out.push((local_name(r), found));
+        if missing {
+            let declared: Vec<&str> = target.declared.defs.keys().map(String::as_str).collect();
+            let hint = if target.scope.defs.contains_key(&wanted) {
+                format!(
+                    "`{wanted}` exists in `{}` but is not declared; add it to the module's `declares` (or use `declares *`)",
+                    target.name
+                )
+            } else if declared.is_empty() {
+                format!("`{}` declares nothing; its header needs `declares` (for example `declares *`)", target.name)
+            } else {
+                crate::suggest::did_you_mean(&wanted, declared.iter().copied())
+                    .unwrap_or_else(|| format!("it declares {}", declared.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")))
+            };
+            diagnostics.push(
+                Diagnostic::error(Code::UndeclaredImport, format!("module `{}` does not declare `{wanted}`", target.name))
+                    .with_primary(r.name.span, "not declared there")
+                    .with_hint(hint),
+            );
         }
     }
     out

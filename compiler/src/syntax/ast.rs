@@ -94,8 +94,13 @@ pub enum Item {
     },
     Const(ConstDecl),
     Func(FuncDecl),
-    /// An item that did not parse; its errors are already reported.
-    Error(Span),
+    /// An item that did not parse; its errors are already reported. `name` is the name
+    /// it declares when that much could be read, so that uses of it are not reported
+    /// as unknown names.
+    Error {
+        span: Span,
+        name: Option<Ident>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -51,19 +51,28 @@ pub fn split_items<'s>(source: &str, tokens: &[Spanned<'s>]) -> Vec<Vec<Spanned<
 pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Vec<LayoutError>) {
     let mut out: Vec<Spanned<'s>> = Vec::with_capacity(tokens.len() + 8);
     let mut errors = Vec::new();
-    let mut indents: Vec<usize> = vec![0];
+    // Indentation levels; a level opened by a line that does not follow a `:` is
+    // reported once and kept as a "phantom" level that emits no tokens, so the lines
+    // below it are not reported again.
+    let mut indents: Vec<(usize, bool)> = vec![(0, false)];
     let mut brackets = 0usize;
     let mut line_ended = false;
+    // Where the current line's tokens start in `out`.
+    let mut line_start = 0usize;
     for &(start, token, end) in tokens {
         if token == Token::LineBreak {
             line_ended = brackets == 0;
             continue;
         }
         if line_ended && !out.is_empty() {
+            // A line opens a block when it ends with `:`, or when it starts like a block
+            // does (`if`, `on`, ...): then a missing `:` is one error, reported by the
+            // parser, rather than one more for every indented line below it.
+            let opens_block = out.last().is_some_and(|t| t.1 == Token::Colon) || starts_block(&out[line_start..]);
             let at = out.last().map_or(start, |t| t.2);
             out.push((at, Token::Newline, at));
             let col = column(source, start);
-            let top = *indents.last().unwrap_or(&0);
+            let top = indents.last().map_or(0, |l| l.0);
             if col > top {
                 if indents.len() > MAX_NESTING {
                     errors.push(LayoutError {
@@ -74,14 +83,25 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
                     });
                     return (Vec::new(), errors);
                 }
-                indents.push(col);
-                out.push((start, Token::Indent, start));
-            } else {
-                while col < *indents.last().unwrap_or(&0) {
-                    indents.pop();
-                    out.push((start, Token::Dedent, start));
+                if opens_block {
+                    indents.push((col, false));
+                    out.push((start, Token::Indent, start));
+                } else {
+                    errors.push(LayoutError {
+                        start: start - (col - top).min(start),
+                        end: start,
+                        message: "this line is indented, but the line before does not open a block".into(),
+                        hint: Some("a block starts after a line ending with `:`; otherwise keep the indentation of the line before".into()),
+                    });
+                    indents.push((col, true));
                 }
-                if col != *indents.last().unwrap_or(&0) {
+            } else {
+                while col < indents.last().map_or(0, |l| l.0) {
+                    if let Some((_, false)) = indents.pop() {
+                        out.push((start, Token::Dedent, start));
+                    }
+                }
+                if col != indents.last().map_or(0, |l| l.0) {
                     errors.push(LayoutError {
                         start: start - col.min(start),
                         end: start,
@@ -90,6 +110,9 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
                     });
                 }
             }
+        }
+        if line_ended || out.is_empty() {
+            line_start = out.len();
         }
         line_ended = false;
         let depth = bracket_depth(brackets, token);
@@ -107,10 +130,34 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
     }
     let at = out.last().map_or(0, |t| t.2);
     out.push((at, Token::Newline, at));
-    for _ in 1..indents.len() {
+    for _ in indents.iter().skip(1).filter(|l| !l.1) {
         out.push((at, Token::Dedent, at));
     }
     (out, errors)
+}
+
+/// Whether a line's tokens start a statement or declaration that takes a block.
+fn starts_block(line: &[Spanned<'_>]) -> bool {
+    let first = match line {
+        [(_, Token::Par | Token::Co, _), (_, t, _), ..] => *t,
+        [(_, t, _), ..] => *t,
+        [] => return false,
+    };
+    matches!(
+        first,
+        Token::If
+            | Token::Else
+            | Token::On
+            | Token::For
+            | Token::Parseq
+            | Token::Try
+            | Token::Catch
+            | Token::Otherwise
+            | Token::Func
+            | Token::Service
+            | Token::Data
+            | Token::Ability
+    )
 }
 
 fn bracket_depth(depth: usize, token: Token<'_>) -> usize {
@@ -176,6 +223,16 @@ mod tests {
         let source = "func f(:\n    x()\nfunc g():\n    y()\n";
         let (tokens, _) = lex(source);
         assert_eq!(split_items(source, &tokens).len(), 2);
+    }
+
+    #[test]
+    fn an_unexpected_indent_is_reported_once() {
+        let source = "func f():\n    x()\n      y()\n      z()\n    w()\n";
+        let (tokens, _) = lex(source);
+        let (out, errors) = layout(source, &split_items(source, &tokens)[0]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(out.iter().filter(|t| t.1 == Token::Indent).count(), 1);
+        assert_eq!(out.iter().filter(|t| t.1 == Token::Dedent).count(), 1);
     }
 
     #[test]

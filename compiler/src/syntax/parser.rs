@@ -95,7 +95,7 @@ fn item_start(item: &Item) -> Option<Span> {
         Item::Ability(a) => a.span,
         Item::Const(c) => c.span,
         Item::Func(f) => f.span,
-        Item::Error(span) => *span,
+        Item::Error { span, .. } => *span,
     })
 }
 
@@ -113,16 +113,15 @@ impl Ctx {
         let end = tokens.last().map_or(start, |t| t.2);
         let whole = self.span(start, end);
         let (laid_out, layout_errors) = layout(text, tokens);
-        let had_layout_errors = !layout_errors.is_empty();
         for e in layout_errors {
-            let mut d = Diagnostic::error(Code::UnexpectedIndent, e.message).with_primary(self.span(e.start, e.end), "here");
+            let mut d = Diagnostic::error(Code::UnexpectedIndent, e.message).with_primary(self.span(e.start, e.end), "indentation");
             if let Some(hint) = e.hint {
                 d = d.with_hint(hint);
             }
             self.diagnostics.push(d);
         }
-        if laid_out.is_empty() || had_layout_errors {
-            return Item::Error(whole);
+        if laid_out.is_empty() {
+            return Item::Error { span: whole, name: self.declared_name(&laid_out) };
         }
         let before = self.diagnostics.len();
         let parsed = grammar::ItemParser::new().parse(self, laid_out.iter().map(|&t| Ok::<_, Never>(t)));
@@ -134,8 +133,20 @@ impl Ctx {
             Err(e) => {
                 let d = self.syntax_error(e, &laid_out);
                 self.diagnostics.push(d);
-                Item::Error(whole)
+                Item::Error { span: whole, name: self.declared_name(&laid_out) }
             }
+        }
+    }
+
+    /// The name a declaration that failed to parse was going to declare.
+    fn declared_name(&self, tokens: &[Spanned<'_>]) -> Option<Ident> {
+        match tokens {
+            [(_, kw, _), (l, Token::Name(n) | Token::Upper(n), r), ..]
+                if matches!(kw, Token::Func | Token::Service | Token::Data | Token::Ability | Token::Alias | Token::Const) =>
+            {
+                Some(self.ident(n, *l, *r))
+            }
+            _ => None,
         }
     }
 

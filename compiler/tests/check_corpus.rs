@@ -1,0 +1,130 @@
+//! The checker against the test corpus (`tests/data/check`) and the book's samples.
+//!
+//! - every program in `ok/` checks with no error and no warning;
+//! - every program in `err/` reports at least one diagnostic of the severity its first
+//!   line announces (`-- error: ...` or `-- warning: ...`), and its source with the
+//!   rendered diagnostics is a reviewed snapshot;
+//! - every ```aqua block of the language chapter of the book checks cleanly, and every
+//!   ```aqua,should_fail block reports an error.
+
+use std::path::{Path, PathBuf};
+
+use aqua_compiler::check::CheckOptions;
+use aqua_compiler::diagnostic::render;
+use aqua_compiler::modules::{Loader, MemoryLoader};
+use aqua_compiler::{Compilation, check_files};
+
+/// Reads files relative to one directory, so that paths in messages stay short.
+struct DirLoader(PathBuf);
+
+impl Loader for DirLoader {
+    fn read(&mut self, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.0.join(path)).ok()
+    }
+}
+
+fn data_dir(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/check").join(kind)
+}
+
+/// The `.aqua` files directly in `dir` (not in `lib/`), sorted.
+fn programs(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("corpus directory")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".aqua"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn check_in(dir: &Path, file: &str) -> Compilation {
+    check_files(&[file.to_string()], &[], &mut DirLoader(dir.to_path_buf()), &CheckOptions::default())
+}
+
+#[test]
+fn every_ok_program_checks_cleanly() {
+    let dir = data_dir("ok");
+    let files = programs(&dir);
+    assert!(files.len() >= 30, "{} ok programs", files.len());
+    let mut failures = String::new();
+    for file in files {
+        let result = check_in(&dir, &file);
+        if !result.diagnostics.is_empty() {
+            failures.push_str(&render(&result.diagnostics, &result.sources, false));
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
+#[test]
+fn every_err_program_reports_its_diagnostic() {
+    let dir = data_dir("err");
+    let files = programs(&dir);
+    assert!(files.len() >= 30, "{} err programs", files.len());
+    for file in files {
+        let source = std::fs::read_to_string(dir.join(&file)).expect("read");
+        let result = check_in(&dir, &file);
+        let warning_only = source.starts_with("-- warning:");
+        if warning_only {
+            assert!(!result.diagnostics.has_errors(), "{file} should only warn");
+            assert!(result.diagnostics.warning_count() > 0, "{file} should warn");
+        } else {
+            assert!(result.diagnostics.has_errors(), "{file} should fail");
+        }
+        let rendered = render(&result.diagnostics, &result.sources, false);
+        let name = file.trim_end_matches(".aqua").to_string();
+        insta::with_settings!({ snapshot_path => "snapshots/diagnostics", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(name, format!("{source}\n----- diagnostics -----\n{rendered}"));
+        });
+    }
+}
+
+/// The fenced blocks of a Markdown file whose info string starts with `aqua`: (info, code).
+fn aqua_blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in markdown.lines() {
+        match &mut current {
+            None => {
+                if let Some(info) = line.trim_start().strip_prefix("```") {
+                    if info.starts_with("aqua") {
+                        current = Some((info.trim().to_string(), String::new()));
+                    }
+                }
+            }
+            Some((_, code)) => {
+                if line.trim_start().starts_with("```") {
+                    blocks.push(current.take().unwrap_or_default());
+                } else {
+                    code.push_str(line);
+                    code.push('\n');
+                }
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_language_chapter_samples_check() {
+    let chapter = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/language.md");
+    let markdown = std::fs::read_to_string(&chapter).expect("the language chapter");
+    let blocks = aqua_blocks(&markdown);
+    assert!(!blocks.is_empty(), "the chapter has Aqua samples");
+    let mut failures = String::new();
+    for (i, (info, code)) in blocks.iter().enumerate() {
+        let mut loader = MemoryLoader::default();
+        let name = format!("language.md-sample-{}.aqua", i + 1);
+        loader.files.insert(name.clone(), code.clone());
+        let result = check_files(&[name.clone()], &[], &mut loader, &CheckOptions::default());
+        let should_fail = info.contains("should_fail");
+        if should_fail && !result.diagnostics.has_errors() {
+            failures.push_str(&format!("{name} should fail to check:\n{code}\n"));
+        }
+        if !should_fail && !result.diagnostics.is_empty() {
+            failures.push_str(&render(&result.diagnostics, &result.sources, false));
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
