@@ -141,11 +141,11 @@ impl Ctx {
     /// The name a declaration that failed to parse was going to declare.
     fn declared_name(&self, tokens: &[Spanned<'_>]) -> Option<Ident> {
         match tokens {
-            [(_, kw, _), (l, Token::Name(n) | Token::Upper(n), r), ..]
-                if matches!(kw, Token::Func | Token::Service | Token::Data | Token::Ability | Token::Alias | Token::Const) =>
-            {
-                Some(self.ident(n, *l, *r))
-            }
+            [
+                (_, Token::Func | Token::Service | Token::Data | Token::Ability | Token::Alias | Token::Const, _),
+                (l, Token::Name(n) | Token::Upper(n), r),
+                ..,
+            ] => Some(self.ident(n, *l, *r)),
             _ => None,
         }
     }
