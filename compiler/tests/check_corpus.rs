@@ -87,10 +87,10 @@ fn aqua_blocks(markdown: &str) -> Vec<(String, String)> {
     for line in markdown.lines() {
         match &mut current {
             None => {
-                if let Some(info) = line.trim_start().strip_prefix("```") {
-                    if info.starts_with("aqua") {
-                        current = Some((info.trim().to_string(), String::new()));
-                    }
+                if let Some(info) = line.trim_start().strip_prefix("```")
+                    && info.starts_with("aqua")
+                {
+                    current = Some((info.trim().to_string(), String::new()));
                 }
             }
             Some((_, code)) => {
@@ -117,7 +117,7 @@ fn the_language_chapter_samples_check() {
         let mut loader = MemoryLoader::default();
         let name = format!("language.md-sample-{}.aqua", i + 1);
         loader.files.insert(name.clone(), code.clone());
-        let result = check_files(&[name.clone()], &[], &mut loader, &CheckOptions::default());
+        let result = check_files(std::slice::from_ref(&name), &[], &mut loader, &CheckOptions::default());
         let should_fail = info.contains("should_fail");
         if should_fail && !result.diagnostics.has_errors() {
             failures.push_str(&format!("{name} should fail to check:\n{code}\n"));
