@@ -41,6 +41,7 @@ fn help_lists_every_command_with_a_description() {
     let help = text(&out.stdout);
     assert!(help.contains("air") && help.contains("Inspect AIR scripts and particle data"), "{help}");
     assert!(help.contains("run") && help.contains("Run an AIR script on a simulated network"), "{help}");
+    assert!(help.contains("check") && help.contains("report every syntax, name and type error"), "{help}");
     let out = aqua(&["air", "--help"]);
     let help = text(&out.stdout);
     for (cmd, about) in [("beautify", "readable, indented text"), ("fmt", "canonical form"), ("trace", "particle data")] {
@@ -203,4 +204,56 @@ fn run_writes_a_picture_timings_and_the_script_it_sent() {
     let data: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("sent.air.data.json")).unwrap_or_default()).expect("data JSON");
     assert!(data["target"].as_str().unwrap_or_default().starts_with("12D3KooW") && data["-relay-"].is_string());
+}
+
+#[test]
+fn check_accepts_a_correct_program_with_imports() {
+    let out = aqua(&["check", "compiler/tests/data/check/ok/30-use.aqua", "compiler/tests/data/check/ok/13-on.aqua"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "checked 2 file(s): no errors\n");
+}
+
+#[test]
+fn check_reports_every_error_with_its_place_and_exits_1() {
+    let source =
+        b"aqua Broken\n\nservice Log(\"log\"):\n    log(msg: string)\n\nfunc f(count: u32):\n    Log.log(count)\n    Log.lgo(\"x\")\n";
+    let path = temp_file("broken.aqua", source);
+    let out = aqua(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error[type-mismatch]: the argument `msg` of `Log.log` must be `string`, but this is `u32`"), "{stderr}");
+    assert!(stderr.contains("broken.aqua:7:13"), "{stderr}");
+    assert!(stderr.contains("error[unknown-function]: the service `Log` has no function `lgo`"), "{stderr}");
+    assert!(stderr.contains("did you mean `log`?"), "{stderr}");
+    assert!(stderr.ends_with("2 error(s), 0 warning(s)\n"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn check_prints_json_diagnostics_for_tools() {
+    let path = temp_file("typo.aqua", b"aqua Typo\n\nfunc f(name: string) -> string:\n    <- nmae\n");
+    let out = aqua(&["check", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let d = &json[0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["code"], "unknown-name");
+    assert_eq!(d["start"]["line"], 4);
+    assert_eq!(d["start"]["col"], 8);
+    assert_eq!(d["hint"], "did you mean `name`?");
+}
+
+#[test]
+fn check_takes_constants_and_import_roots() {
+    let dir = temp_file("uses-root.aqua", b"").parent().unwrap().join("roots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("lib.aqua"), b"aqua Lib declares *\n\nconst GREETING ?= \"hi\"\n").unwrap();
+    let main = temp_file("uses-root.aqua", b"aqua Main\n\nimport \"lib.aqua\"\n\nfunc f() -> string:\n    <- GREETING\n");
+    let out = aqua(&["check", main.to_str().unwrap(), "-I", dir.to_str().unwrap(), "--const", "GREETING=\"hello\""]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = aqua(&["check", main.to_str().unwrap(), "-I", dir.to_str().unwrap(), "--const", "GREETING=5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the value given for `GREETING` does not fit it"), "{}", text(&out.stderr));
+    let out = aqua(&["check", main.to_str().unwrap()]);
+    assert!(text(&out.stderr).contains("cannot find the imported file \"lib.aqua\""), "{}", text(&out.stderr));
 }
