@@ -123,13 +123,11 @@ impl Ctx {
         if laid_out.is_empty() {
             return Item::Error { span: whole, name: self.declared_name(&laid_out) };
         }
-        let before = self.diagnostics.len();
         let parsed = grammar::ItemParser::new().parse(self, laid_out.iter().map(|&t| Ok::<_, Never>(t)));
         match parsed {
-            Ok(item) if self.diagnostics.len() == before => item,
-            // A statement inside failed and was skipped: keep the item for checking, so
-            // that errors in other statements are still found.
-            Ok(item) => item,
+            // A statement inside may have failed and been skipped: the item is kept for
+            // checking anyway, so that errors in other statements are still found.
+            Ok(item) => *item,
             Err(e) => {
                 let d = self.syntax_error(e, &laid_out);
                 self.diagnostics.push(d);
@@ -316,7 +314,7 @@ impl Ctx {
     pub(crate) fn arrow(
         &mut self,
         abilities: Vec<QualName>,
-        params: Vec<PItem>,
+        params: Vec<Box<PItem>>,
         results: Vec<TypeExpr>,
         l: usize,
         r: usize,
@@ -325,7 +323,7 @@ impl Ctx {
     }
 
     /// Regroups flattened parameter items: `cb: string, u32 -> ()` is one parameter.
-    fn params(&mut self, items: Vec<PItem>) -> Vec<Param> {
+    fn params(&mut self, items: Vec<Box<PItem>>) -> Vec<Param> {
         struct Pending {
             name: Ident,
             abilities: Vec<QualName>,
@@ -357,7 +355,7 @@ impl Ctx {
             out.push(Param { name: Some(p.name), ty });
         };
         for item in items {
-            match item {
+            match *item {
                 PItem::Named(name, abilities, ty, results) => {
                     if let Some(p) = pending.take() {
                         finish(self, p, None, &mut out);
@@ -392,20 +390,21 @@ impl Ctx {
         out
     }
 
-    pub(crate) fn stmt(&mut self, kind: StmtKind, prefix: Option<(ParPrefix, Span)>, l: usize, r: usize) -> Stmt {
-        Stmt { kind, prefix, span: self.span(l, r) }
+    pub(crate) fn stmt(&mut self, kind: StmtKind, prefix: Option<(ParPrefix, Span)>, l: usize, r: usize) -> Box<Stmt> {
+        Box::new(Stmt { kind, prefix, span: self.span(l, r) })
     }
 
-    pub(crate) fn broken_stmt(&mut self, e: ErrorRecovery<usize, Token<'_>, Never>, l: usize, r: usize) -> Stmt {
+    pub(crate) fn broken_stmt(&mut self, e: ErrorRecovery<usize, Token<'_>, Never>, l: usize, r: usize) -> Box<Stmt> {
         let d = self.syntax_error(e.error, &[]);
         self.diagnostics.push(d);
-        Stmt { kind: StmtKind::Error, prefix: None, span: self.span(l, r) }
+        Box::new(Stmt { kind: StmtKind::Error, prefix: None, span: self.span(l, r) })
     }
 
     /// Builds a block, attaching `else`, `catch` and `otherwise` to the statement before.
-    pub(crate) fn block(&mut self, stmts: Vec<Stmt>, l: usize, r: usize) -> Block {
+    pub(crate) fn block(&mut self, stmts: Vec<Box<Stmt>>, l: usize, r: usize) -> Block {
         let mut out: Vec<Stmt> = Vec::with_capacity(stmts.len());
         for stmt in stmts {
+            let stmt = *stmt;
             match stmt.kind {
                 StmtKind::Else(b) => match out.last_mut() {
                     Some(Stmt { kind: StmtKind::If { otherwise: slot @ None, .. }, span, .. }) => {
