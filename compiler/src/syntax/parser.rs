@@ -314,7 +314,7 @@ impl Ctx {
     pub(crate) fn arrow(
         &mut self,
         abilities: Vec<QualName>,
-        params: Vec<Box<PItem>>,
+        params: Vec<PItem>,
         results: Vec<TypeExpr>,
         l: usize,
         r: usize,
@@ -323,7 +323,7 @@ impl Ctx {
     }
 
     /// Regroups flattened parameter items: `cb: string, u32 -> ()` is one parameter.
-    fn params(&mut self, items: Vec<Box<PItem>>) -> Vec<Param> {
+    fn params(&mut self, items: Vec<PItem>) -> Vec<Param> {
         struct Pending {
             name: Ident,
             abilities: Vec<QualName>,
@@ -355,7 +355,7 @@ impl Ctx {
             out.push(Param { name: Some(p.name), ty });
         };
         for item in items {
-            match *item {
+            match item {
                 PItem::Named(name, abilities, ty, results) => {
                     if let Some(p) = pending.take() {
                         finish(self, p, None, &mut out);
@@ -401,10 +401,9 @@ impl Ctx {
     }
 
     /// Builds a block, attaching `else`, `catch` and `otherwise` to the statement before.
-    pub(crate) fn block(&mut self, stmts: Vec<Box<Stmt>>, l: usize, r: usize) -> Block {
+    pub(crate) fn block(&mut self, stmts: Vec<Stmt>, l: usize, r: usize) -> Block {
         let mut out: Vec<Stmt> = Vec::with_capacity(stmts.len());
         for stmt in stmts {
-            let stmt = *stmt;
             match stmt.kind {
                 StmtKind::Else(b) => match out.last_mut() {
                     Some(Stmt { kind: StmtKind::If { otherwise: slot @ None, .. }, span, .. }) => {
