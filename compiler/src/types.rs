@@ -291,7 +291,7 @@ type Seen = BTreeSet<(Mode, usize, usize)>;
 
 /// Whether a pair of declarations still has to be checked: not when it is one
 /// declaration compared with itself (every type accepts itself), nor when it was seen.
-fn fresh<T>(seen: &mut Seen, mode: Mode, e: &T, g: &T) -> bool {
+fn fresh<E, G>(seen: &mut Seen, mode: Mode, e: &E, g: &G) -> bool {
     let (e, g) = (ptr::from_ref(e).addr(), ptr::from_ref(g).addr());
     e != g && seen.insert((mode, e, g))
 }
@@ -318,12 +318,10 @@ fn fits_step<'a>(expected: &'a Type, given: &'a Type, todo: &mut Vec<Goal<'a>>, 
             true
         }
         (Type::Struct(e), Type::Struct(g)) => !fresh(seen, Mode::Fits, &**e, &**g) || push_fields(Mode::Fits, &e.fields, &g.fields, todo),
-        (Type::Ability(e), Type::Ability(g)) => {
-            !fresh(seen, Mode::Fits, &**e, &**g) || push_fields(Mode::Fits, &e.fields, &g.fields, todo)
-        }
+        (Type::Ability(e), Type::Ability(g)) => !fresh(seen, Mode::Fits, &**e, &**g) || push_fields(Mode::Fits, &e.fields, &g.fields, todo),
         // A service fits an ability whose fields are all arrows it has.
         (Type::Ability(e), Type::Service(g)) => {
-            if !fresh(seen, Mode::Fits, ptr::from_ref(&**e).cast::<()>(), ptr::from_ref(&**g).cast::<()>()) {
+            if !fresh(seen, Mode::Fits, &**e, &**g) {
                 return true;
             }
             e.fields.iter().all(|(name, et)| match (find(&g.functions, name), et) {
@@ -362,10 +360,12 @@ fn same_step<'a>(a: &'a Type, b: &'a Type, todo: &mut Vec<Goal<'a>>, seen: &mut 
             true
         }
         (Type::Struct(x), Type::Struct(y)) => {
-            !fresh(seen, Mode::Same, &**x, &**y) || (x.fields.len() == y.fields.len() && push_fields(Mode::Same, &x.fields, &y.fields, todo))
+            !fresh(seen, Mode::Same, &**x, &**y)
+                || (x.fields.len() == y.fields.len() && push_fields(Mode::Same, &x.fields, &y.fields, todo))
         }
         (Type::Ability(x), Type::Ability(y)) => {
-            !fresh(seen, Mode::Same, &**x, &**y) || (x.fields.len() == y.fields.len() && push_fields(Mode::Same, &x.fields, &y.fields, todo))
+            !fresh(seen, Mode::Same, &**x, &**y)
+                || (x.fields.len() == y.fields.len() && push_fields(Mode::Same, &x.fields, &y.fields, todo))
         }
         (Type::Service(x), Type::Service(y)) => {
             !fresh(seen, Mode::Same, &**x, &**y)
@@ -436,7 +436,9 @@ pub fn unify(a: &Type, b: &Type) -> Option<Type> {
         (Type::Scalar(_) | Type::Literal(_), Type::Scalar(_) | Type::Literal(_)) => {
             ScalarType::ALL.into_iter().map(Type::Scalar).find(|s| accepts(s, a) && accepts(s, b))
         }
-        (Type::Array(x), Type::Array(y) | Type::Option(y) | Type::Stream(y)) | (Type::Option(x) | Type::Stream(x), Type::Array(y)) => array(x, y),
+        (Type::Array(x), Type::Array(y) | Type::Option(y) | Type::Stream(y)) | (Type::Option(x) | Type::Stream(x), Type::Array(y)) => {
+            array(x, y)
+        }
         (Type::Option(x), Type::Option(y) | Type::Stream(y)) | (Type::Stream(x), Type::Option(y)) => option(x, y),
         // One declaration; `accepts` fails only when a field failed to resolve.
         (Type::Struct(x), Type::Struct(y)) if x.name == y.name => Some(a.clone()),
@@ -467,15 +469,15 @@ pub fn describe_mismatch(expected: &Type, given: &Type) -> String {
         (Type::Ability(e), Type::Ability(g)) => describe_fields(expected, given, &e.fields, &g.fields).unwrap_or(generic),
         (Type::Ability(e), Type::Service(g)) => {
             for (name, et) in &e.fields {
-                match (find(&g.functions, name), et) {
-                    (None, _) => return format!("`{given}` has no function `{name}`, which `{expected}` requires"),
-                    (Some(gf), Type::Arrow(ef)) => {
-                        if !accepts(et, &Type::Arrow(Rc::new(gf.clone()))) {
-                            return format!("function `{name}`: `{gf}` does not fit `{ef}`");
-                        }
+                match (et, find(&g.functions, name)) {
+                    (Type::Arrow(_) | Type::Top, None) => {
+                        return format!("`{given}` has no function `{name}`, which `{expected}` requires");
                     }
-                    (Some(_), Type::Top) => {}
-                    (Some(_), _) => return format!("`{expected}` requires a value `{name}`, which a service cannot provide"),
+                    (Type::Arrow(ef), Some(gf)) if !accepts(et, &Type::Arrow(Rc::new(gf.clone()))) => {
+                        return format!("function `{name}`: `{gf}` does not fit `{ef}`");
+                    }
+                    (Type::Arrow(_) | Type::Top, Some(_)) => {}
+                    _ => return format!("`{expected}` has a field `{name}` of type `{et}`; a service provides only functions"),
                 }
             }
             generic
@@ -483,7 +485,9 @@ pub fn describe_mismatch(expected: &Type, given: &Type) -> String {
         (Type::Scalar(e), Type::Scalar(g)) if e.is_numeric() && g.is_numeric() => {
             format!("{generic}: it may hold values that `{e}` cannot", e = e.name())
         }
-        (Type::Scalar(e), Type::Literal(LiteralKind::Signed)) if e.is_unsigned() => format!("a negative number does not fit `{}`", e.name()),
+        (Type::Scalar(e), Type::Literal(LiteralKind::Signed)) if e.is_unsigned() => {
+            format!("a negative number does not fit `{}`", e.name())
+        }
         (Type::Scalar(e), Type::Literal(LiteralKind::Float)) if e.is_integer() => {
             format!("a floating-point number does not fit `{}`", e.name())
         }
@@ -516,15 +520,18 @@ fn describe_fields(expected: &Type, given: &Type, ef: &[(String, Type)], gf: &[(
 
 /// The first difference between two arrows: arity, then an argument, ability or result.
 fn describe_arrows(e: &ArrowType, g: &ArrowType) -> Option<String> {
-    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let arity = |verb: &str, given: usize, expected: usize, one: &str, many: &str| {
+        Some(format!("`{g}` {verb} {} where {} expected", count(given, one, many), count(expected, "is", "are")))
+    };
     if e.domain.len() != g.domain.len() {
-        return Some(format!("`{g}` takes {} where {} expected", count(g.domain.len(), "argument"), count(e.domain.len(), "is")));
+        return arity("takes", g.domain.len(), e.domain.len(), "argument", "arguments");
     }
     if e.codomain.len() != g.codomain.len() {
-        return Some(format!("`{g}` returns {} where {} expected", count(g.codomain.len(), "value"), count(e.codomain.len(), "is")));
+        return arity("returns", g.codomain.len(), e.codomain.len(), "value", "values");
     }
     if e.abilities.len() != g.abilities.len() {
-        return Some(format!("`{g}` takes {} where {} expected", count(g.abilities.len(), "ability"), count(e.abilities.len(), "is")));
+        return arity("takes", g.abilities.len(), e.abilities.len(), "ability", "abilities");
     }
     let arguments = e.domain.iter().zip(&g.domain).map(|((_, et), (_, gt))| (et, gt));
     for (i, (et, gt)) in arguments.enumerate() {
@@ -617,7 +624,7 @@ impl fmt::Display for ArrowType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ScalarType::*;
+    use ScalarType::{Bool, F32, F64, I8, I16, I32, I64, String as Str, U8, U16, U32, U64};
 
     const NUMBERS: [ScalarType; 10] = [U8, U16, U32, U64, I8, I16, I32, I64, F32, F64];
 
@@ -718,7 +725,7 @@ mod tests {
                 rows.push((s(expected), s(given), targets.contains(&expected)));
             }
         }
-        for other in [String, Bool] {
+        for other in [Str, Bool] {
             for expected in ScalarType::ALL {
                 rows.push((s(expected), s(other), expected == other));
             }
@@ -743,7 +750,7 @@ mod tests {
             (L::Unsigned, &NUMBERS),
             (L::Signed, &[I8, I16, I32, I64, F32, F64]),
             (L::Float, &[F32, F64]),
-            (L::String, &[String]),
+            (L::String, &[Str]),
             (L::Bool, &[Bool]),
         ];
         let mut rows = vec![];
@@ -768,7 +775,7 @@ mod tests {
         }
         // A string or bool literal is that scalar; a number literal is not any one number.
         rows.extend([
-            (lit(L::String), s(String), true),
+            (lit(L::String), s(Str), true),
             (lit(L::Bool), s(Bool), true),
             (lit(L::Unsigned), s(U8), false),
             (lit(L::Float), s(F64), false),
@@ -790,7 +797,7 @@ mod tests {
             (array(s(U8)), s(U8), false),
             // `?T` reads options and streams, not arrays.
             (option(s(U32)), option(s(U8)), true),
-            (option(s(String)), stream(s(String)), true),
+            (option(s(Str)), stream(s(Str)), true),
             (option(s(U32)), array(s(U8)), false),
             (option(s(U8)), option(s(U32)), false),
             // `*T` is written to: only a stream of the same element type.
@@ -818,7 +825,7 @@ mod tests {
 
     #[test]
     fn top_bottom_and_nil() {
-        let user = strukt("User", &[("name", s(String))]);
+        let user = strukt("User", &[("name", s(Str))]);
         let f = arrow(&[s(U8)], &[]);
         check_table(&[
             (Type::Top, s(U8), true),
@@ -844,10 +851,10 @@ mod tests {
 
     #[test]
     fn structs_are_structural() {
-        let small = strukt("A", &[("name", s(String))]);
-        let big = strukt("B", &[("name", s(String)), ("age", s(U8))]);
+        let small = strukt("A", &[("name", s(Str))]);
+        let big = strukt("B", &[("name", s(Str)), ("age", s(U8))]);
         let wrong = strukt("C", &[("name", s(U8))]);
-        let wide = strukt("D", &[("name", s(String)), ("age", s(U64))]);
+        let wide = strukt("D", &[("name", s(Str)), ("age", s(U64))]);
         check_table(&[
             (small.clone(), big.clone(), true),
             (big.clone(), small.clone(), false),
@@ -856,7 +863,7 @@ mod tests {
             (big.clone(), wide.clone(), false),
             (strukt("Outer", &[("inner", small.clone())]), strukt("Other", &[("inner", big.clone()), ("x", s(Bool))]), true),
             (strukt("Outer", &[("inner", big.clone())]), strukt("Other", &[("inner", small.clone())]), false),
-            (small.clone(), ability("A", &[("name", s(String))]), false),
+            (small.clone(), ability("A", &[("name", s(Str))]), false),
         ]);
         assert_eq!(describe_mismatch(&big, &small), "`A` has no field `age`, which `B` requires");
         assert_eq!(describe_mismatch(&small, &wrong), "field `name`: `u8` does not fit `string`");
@@ -866,12 +873,12 @@ mod tests {
 
     #[test]
     fn abilities_are_structural_and_services_fit_them() {
-        let greet = arrow_type(&[], &[s(String)], &[s(String)]);
+        let greet = arrow_type(&[], &[s(Str)], &[s(Str)]);
         let srv = service("Srv", &[("greet", greet.clone()), ("other", arrow_type(&[], &[], &[]))]);
         let wants_greet = ability("Ab", &[("greet", Type::Arrow(Rc::new(greet.clone())))]);
-        let wants_wide_greet = ability("Ab", &[("greet", arrow(&[s(String)], &[Type::Top]))]);
-        let wants_bad_greet = ability("Ab", &[("greet", arrow(&[s(String)], &[s(U8)]))]);
-        let wants_data = ability("Ab", &[("greet", Type::Arrow(Rc::new(greet.clone()))), ("prefix", s(String))]);
+        let wants_wide_greet = ability("Ab", &[("greet", arrow(&[s(Str)], &[Type::Top]))]);
+        let wants_bad_greet = ability("Ab", &[("greet", arrow(&[s(Str)], &[s(U8)]))]);
+        let wants_data = ability("Ab", &[("greet", Type::Arrow(Rc::new(greet.clone()))), ("prefix", s(Str))]);
         let wants_missing = ability("Ab", &[("bye", Type::Arrow(Rc::new(greet.clone())))]);
         let inner = ability("Inner", &[("n", s(U8))]);
         let outer = ability("Outer", &[("inner", inner.clone())]);
@@ -888,17 +895,17 @@ mod tests {
             (wants_greet.clone(), wants_data.clone(), true),
             (wants_data.clone(), wants_greet.clone(), false),
             (outer.clone(), ability("Outer2", &[("inner", ability("Inner2", &[("n", s(U8)), ("m", s(U8))]))]), true),
-            (outer, ability("Outer2", &[("inner", ability("Inner2", &[("n", s(String))]))]), false),
+            (outer, ability("Outer2", &[("inner", ability("Inner2", &[("n", s(Str))]))]), false),
         ]);
         assert_eq!(describe_mismatch(&wants_missing, &srv), "`Srv` has no function `bye`, which `Ab` requires");
-        assert_eq!(describe_mismatch(&wants_data, &srv), "`Ab` requires a value `prefix`, which a service cannot provide");
+        assert_eq!(describe_mismatch(&wants_data, &srv), "`Ab` has a field `prefix` of type `string`; a service provides only functions");
     }
 
     #[test]
     fn arrows_are_contravariant_in_arguments_and_covariant_in_results() {
         let ab_small = ability("Small", &[("x", s(U8))]);
         let ab_big = ability("Big", &[("x", s(U8)), ("y", s(U8))]);
-        let with_ability = |ab: &Type| Type::Arrow(Rc::new(arrow_type(&[ab.clone()], &[], &[])));
+        let with_ability = |ab: &Type| Type::Arrow(Rc::new(arrow_type(std::slice::from_ref(ab), &[], &[])));
         check_table(&[
             // Expected `u8 -> ()`: a function taking any `u64` can take every `u8`.
             (arrow(&[s(U8)], &[]), arrow(&[s(U64)], &[]), true),
@@ -947,14 +954,14 @@ mod tests {
         assert!(accepts(&x, &y));
         assert!(accepts(&stream(x.clone()), &stream(y.clone())));
         let mut z = chain("Z");
-        z = strukt("Top", &[("a", z), ("b", s(String))]);
+        z = strukt("Top", &[("a", z), ("b", s(Str))]);
         assert!(!accepts(&strukt("Top", &[("a", x.clone()), ("b", s(U8))]), &z));
     }
 
     #[test]
     fn unify_finds_the_least_common_type() {
         use LiteralKind as L;
-        let user = strukt("User", &[("name", s(String))]);
+        let user = strukt("User", &[("name", s(Str))]);
         let cases = [
             (s(U8), s(U16), Some(s(U16))),
             (s(U16), s(U8), Some(s(U16))),
@@ -965,18 +972,18 @@ mod tests {
             (s(I64), s(F32), None),
             (s(I32), s(F32), Some(s(F64))),
             (s(U8), s(F32), Some(s(F32))),
-            (s(String), s(U8), None),
-            (s(Bool), s(String), None),
+            (s(Str), s(U8), None),
+            (s(Bool), s(Str), None),
             (lit(L::Unsigned), s(U8), Some(s(U8))),
             (lit(L::Signed), s(U8), Some(s(I16))),
             (lit(L::Float), s(U32), Some(s(F64))),
             (lit(L::Signed), s(U64), None),
             (lit(L::Unsigned), lit(L::Signed), Some(lit(L::Signed))),
             (lit(L::Unsigned), lit(L::Unsigned), Some(lit(L::Unsigned))),
-            (lit(L::String), s(String), Some(lit(L::String))),
+            (lit(L::String), s(Str), Some(lit(L::String))),
             (lit(L::String), lit(L::Bool), None),
-            (Type::Bottom, s(String), Some(s(String))),
-            (s(String), Type::Bottom, Some(s(String))),
+            (Type::Bottom, s(Str), Some(s(Str))),
+            (s(Str), Type::Bottom, Some(s(Str))),
             (nil(), option(s(U8)), Some(option(s(U8)))),
             (array(s(U8)), array(s(U16)), Some(array(s(U16)))),
             (array(s(U8)), option(s(U16)), Some(array(s(U16)))),
@@ -1005,7 +1012,7 @@ mod tests {
         assert_eq!(numeric_result(&s(U32), &s(U8)), Some(s(U32)));
         assert_eq!(numeric_result(&s(F32), &lit(L::Signed)), Some(s(F32)));
         assert_eq!(numeric_result(&s(U64), &s(I64)), None);
-        assert_eq!(numeric_result(&s(String), &s(U8)), None);
+        assert_eq!(numeric_result(&s(Str), &s(U8)), None);
         assert_eq!(numeric_result(&lit(L::String), &lit(L::String)), None);
         assert_eq!(numeric_result(&s(Bool), &s(Bool)), None);
         assert_eq!(numeric_result(&Type::Bottom, &s(U8)), None);
@@ -1015,7 +1022,7 @@ mod tests {
     fn type_predicates() {
         use LiteralKind as L;
         assert!(s(U8).is_numeric() && s(F64).is_numeric() && lit(L::Float).is_numeric());
-        assert!(!s(String).is_numeric() && !lit(L::String).is_numeric() && !lit(L::Bool).is_numeric());
+        assert!(!s(Str).is_numeric() && !lit(L::String).is_numeric() && !lit(L::Bool).is_numeric());
         assert!(s(I8).is_integer() && lit(L::Signed).is_integer());
         assert!(!s(F32).is_integer() && !lit(L::Float).is_integer() && !lit(L::Bool).is_integer());
         for t in [array(s(U8)), option(s(U8)), stream(s(U8)), map(s(U8))] {
@@ -1033,18 +1040,18 @@ mod tests {
         let user = strukt("User", &[]);
         let cases = [
             (s(U32), "u32"),
-            (array(s(String)), "[]string"),
+            (array(s(Str)), "[]string"),
             (option(s(U8)), "?u8"),
             (stream(user.clone()), "*User"),
             (map(s(U64)), "%u64"),
             (array(array(option(user.clone()))), "[][]?User"),
             (ability("Ab", &[]), "Ab"),
             (service("Srv", &[]), "Srv"),
-            (arrow(&[s(String), s(U32)], &[s(Bool)]), "string, u32 -> bool"),
+            (arrow(&[s(Str), s(U32)], &[s(Bool)]), "string, u32 -> bool"),
             (arrow(&[], &[]), "-> ()"),
-            (arrow(&[s(String)], &[]), "string -> ()"),
-            (arrow(&[], &[s(String), s(U8)]), "-> string, u8"),
-            (Type::Arrow(Rc::new(arrow_type(&[ability("Ab", &[])], &[s(String)], &[s(U32)]))), "{Ab}string -> u32"),
+            (arrow(&[s(Str)], &[]), "string -> ()"),
+            (arrow(&[], &[s(Str), s(U8)]), "-> string, u8"),
+            (Type::Arrow(Rc::new(arrow_type(&[ability("Ab", &[])], &[s(Str)], &[s(U32)]))), "{Ab}string -> u32"),
             (Type::Arrow(Rc::new(arrow_type(&[ability("A", &[]), ability("B", &[])], &[], &[]))), "{A, B}-> ()"),
             (arrow(&[arrow(&[s(U8)], &[]), array(s(U8))], &[arrow(&[], &[s(U8)])]), "(u8 -> ()), []u8 -> (-> u8)"),
             (stream(arrow(&[s(U8)], &[])), "*(u8 -> ())"),
@@ -1067,24 +1074,24 @@ mod tests {
     fn mismatches_are_described_for_users() {
         use LiteralKind as L;
         let cases = [
-            (s(U32), s(String), "`string` does not fit `u32`"),
-            (s(String), option(s(String)), "`?string` does not fit `string`"),
+            (s(U32), s(Str), "`string` does not fit `u32`"),
+            (s(Str), option(s(Str)), "`?string` does not fit `string`"),
             (s(I64), s(U64), "`u64` does not fit `i64`: it may hold values that `i64` cannot"),
             (s(U8), lit(L::Signed), "a negative number does not fit `u8`"),
             (s(U32), lit(L::Float), "a floating-point number does not fit `u32`"),
-            (s(String), lit(L::Unsigned), "a number does not fit `string`"),
+            (s(Str), lit(L::Unsigned), "a number does not fit `string`"),
             (stream(s(U8)), array(s(U8)), "`[]u8` does not fit `*u8`: only a stream can be passed where one is appended to"),
-            (stream(s(U32)), stream(s(U8)), "`*u8` does not fit `*u32`: a stream is passed by reference, so its element type must be the same"),
+            (
+                stream(s(U32)),
+                stream(s(U8)),
+                "`*u8` does not fit `*u32`: a stream is passed by reference, so its element type must be the same",
+            ),
             (option(s(U8)), array(s(U8)), "`[]u8` does not fit `?u8`: an array may hold more than one value"),
-            (array(array(s(U32))), array(option(s(String))), "in the elements, in the elements, `string` does not fit `u32`"),
+            (array(array(s(U32))), array(option(s(Str))), "in the elements, in the elements, `string` does not fit `u32`"),
             (arrow(&[], &[]), arrow(&[s(U8)], &[]), "`u8 -> ()` takes 1 argument where 0 are expected"),
             (arrow(&[], &[s(U8)]), arrow(&[], &[]), "`-> ()` returns 0 values where 1 is expected"),
-            (
-                arrow(&[s(U64)], &[]),
-                arrow(&[s(U8)], &[]),
-                "argument 1: the function takes `u8`, which cannot receive every `u64`",
-            ),
-            (arrow(&[], &[s(U8)]), arrow(&[], &[s(String)]), "result 1: `string` does not fit `u8`"),
+            (arrow(&[s(U64)], &[]), arrow(&[s(U8)], &[]), "argument 1: the function takes `u8`, which cannot receive every `u64`"),
+            (arrow(&[], &[s(U8)]), arrow(&[], &[s(Str)]), "result 1: `string` does not fit `u8`"),
         ];
         for (expected, given, want) in cases {
             assert!(!accepts(&expected, &given), "`{given}` fits `{expected}`");
