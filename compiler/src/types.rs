@@ -251,6 +251,64 @@ impl Type {
     }
 }
 
+/// How deeply `t` nests (a scalar is 1, `[]u8` is 2, a data type one more than its
+/// deepest field). Computed without recursion, measuring each shared declaration
+/// once, so that the checker can refuse types too deep for the recursive walks
+/// (printing, dropping) to handle.
+pub fn depth(t: &Type) -> usize {
+    enum Step<'a> {
+        Enter(&'a Type),
+        /// Combine the depths of this many children, pushed just before.
+        Exit(&'a Type, usize),
+    }
+    fn children(t: &Type) -> Vec<&Type> {
+        match t {
+            Type::Array(e) | Type::Option(e) | Type::Stream(e) | Type::StreamMap(e) => vec![&**e],
+            Type::Struct(s) => s.fields.iter().map(|(_, f)| f).collect(),
+            Type::Ability(a) => a.fields.iter().map(|(_, f)| f).collect(),
+            Type::Service(s) => s.functions.iter().flat_map(|(_, f)| arrow_parts(f)).collect(),
+            Type::Arrow(a) => arrow_parts(a),
+            _ => Vec::new(),
+        }
+    }
+    fn arrow_parts(a: &ArrowType) -> Vec<&Type> {
+        a.abilities.iter().chain(a.domain.iter().map(|(_, t)| t)).chain(&a.codomain).collect()
+    }
+    fn shared(t: &Type) -> Option<*const ()> {
+        match t {
+            Type::Struct(s) => Some(Rc::as_ptr(s).cast()),
+            Type::Ability(a) => Some(Rc::as_ptr(a).cast()),
+            Type::Service(s) => Some(Rc::as_ptr(s).cast()),
+            Type::Arrow(a) => Some(Rc::as_ptr(a).cast()),
+            _ => None,
+        }
+    }
+    let mut measured: std::collections::BTreeMap<*const (), usize> = std::collections::BTreeMap::new();
+    let mut results: Vec<usize> = Vec::new();
+    let mut steps = vec![Step::Enter(t)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Enter(t) => {
+                if let Some(d) = shared(t).and_then(|p| measured.get(&p)) {
+                    results.push(*d);
+                    continue;
+                }
+                let kids = children(t);
+                steps.push(Step::Exit(t, kids.len()));
+                steps.extend(kids.into_iter().map(Step::Enter));
+            }
+            Step::Exit(t, n) => {
+                let d = 1 + results.split_off(results.len().saturating_sub(n)).into_iter().max().unwrap_or(0);
+                if let Some(p) = shared(t) {
+                    measured.insert(p, d);
+                }
+                results.push(d);
+            }
+        }
+    }
+    results.pop().unwrap_or(1)
+}
+
 /// May a value of type `given` be used where `expected` is required?
 ///
 /// Walks both types with a work list rather than recursion, and compares each pair of
@@ -624,6 +682,19 @@ impl fmt::Display for ArrowType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_counts_nesting_and_shares_declarations() {
+        assert_eq!(depth(&Type::Scalar(U8)), 1);
+        let arr = Type::Array(Box::new(Type::Option(Box::new(Type::Scalar(U8)))));
+        assert_eq!(depth(&arr), 3);
+        let mut t = Type::Scalar(U8);
+        for i in 0..60 {
+            // Each level uses the one below twice: 2^60 paths, 61 levels.
+            t = Type::Struct(Rc::new(StructType { name: format!("S{i}"), fields: vec![("a".into(), t.clone()), ("b".into(), t)] }));
+        }
+        assert_eq!(depth(&t), 61);
+    }
     use ScalarType::{Bool, F32, F64, I8, I16, I32, I64, String as Str, U8, U16, U32, U64};
 
     const NUMBERS: [ScalarType; 10] = [U8, U16, U32, U64, I8, I16, I32, I64, F32, F64];

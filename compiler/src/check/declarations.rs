@@ -6,6 +6,7 @@ use std::rc::Rc;
 use super::{ConstDef, ConstValue, Def, FuncDef, Namespace, ServiceDef, body, unknown_name};
 use crate::check::CheckOptions;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::limits::MAX_NESTING;
 use crate::modules::LoadedModule;
 use crate::syntax::ast::{self, ExprKind, Item, TypeExpr};
 use crate::types::{AbilityType, ArrowType, ScalarType, ServiceType, StructType, Type};
@@ -39,6 +40,17 @@ pub(super) fn declare(
                 (&f.name, Def::Func(Rc::new(def)))
             }
             _ => continue,
+        };
+        let def = match def {
+            Def::Type(t) if crate::types::depth(&t) > MAX_NESTING => {
+                diagnostics.push(
+                    Diagnostic::error(Code::Limit, format!("the type `{}` nests more than {MAX_NESTING} levels deep", name.name))
+                        .with_primary(name.span, "too deep"),
+                );
+                scope.poisoned.insert(name.name.clone());
+                continue;
+            }
+            def => def,
         };
         if let Some(previous) = own.defs.get(&name.name) {
             diagnostics.push(

@@ -283,6 +283,31 @@ impl Ctx {
         StmtKind::ServiceId { service: QualName { parts, span: service.span }, id }
     }
 
+    /// `[]T`, `?T`, `*T` or `%T`, refusing chains deeper than [`MAX_NESTING`] (they
+    /// need no brackets, so the layout pass does not bound them).
+    pub(crate) fn wrap_type(&mut self, wrap: fn(Box<TypeExpr>, Span) -> TypeExpr, inner: TypeExpr, l: usize, r: usize) -> TypeExpr {
+        let mut depth = 1;
+        let mut cur = &inner;
+        while let TypeExpr::Array(t, _) | TypeExpr::Option(t, _) | TypeExpr::Stream(t, _) | TypeExpr::StreamMap(t, _) = cur {
+            depth += 1;
+            cur = t;
+            if depth > MAX_NESTING {
+                break;
+            }
+        }
+        let span = self.span(l, r);
+        if depth >= MAX_NESTING {
+            if depth == MAX_NESTING {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::Limit, format!("this type nests more than {MAX_NESTING} levels deep"))
+                        .with_primary(span, "too deep"),
+                );
+            }
+            return TypeExpr::Top(span);
+        }
+        wrap(Box::new(inner), span)
+    }
+
     /// A member's type: `T`, or an arrow built from unnamed parameter types.
     pub(crate) fn member_type(
         &mut self,
