@@ -33,7 +33,7 @@ pub enum PItem {
 /// Parses one Aqua file. Always returns a module (items that failed to parse become
 /// [`Item::Error`]) together with every syntax error found.
 pub fn parse_module(source: SourceId, text: &str) -> (Module, Vec<Diagnostic>) {
-    let mut ctx = Ctx { source, diagnostics: Vec::new() };
+    let mut ctx = Ctx { source, diagnostics: Vec::new(), refused_type: None };
     if text.len() > MAX_SOURCE_BYTES {
         ctx.diagnostics.push(
             Diagnostic::error(Code::Limit, format!("the file is {} bytes long, more than the limit of 16 MiB", text.len()))
@@ -105,6 +105,8 @@ fn item_start(item: &Item) -> Option<Span> {
 pub struct Ctx {
     source: SourceId,
     diagnostics: Vec<Diagnostic>,
+    /// The span of the last type refused as too deep (see `wrap_type`).
+    refused_type: Option<Span>,
 }
 
 impl Ctx {
@@ -286,6 +288,14 @@ impl Ctx {
     /// `[]T`, `?T`, `*T` or `%T`, refusing chains deeper than [`MAX_NESTING`] (they
     /// need no brackets, so the layout pass does not bound them).
     pub(crate) fn wrap_type(&mut self, wrap: fn(Box<TypeExpr>, Span) -> TypeExpr, inner: TypeExpr, l: usize, r: usize) -> TypeExpr {
+        let span = self.span(l, r);
+        // Above a type already refused, stay refused without a second message.
+        if let TypeExpr::Top(s) = inner
+            && self.refused_type == Some(s)
+        {
+            self.refused_type = Some(span);
+            return TypeExpr::Top(span);
+        }
         let mut depth = 1;
         let mut cur = &inner;
         while let TypeExpr::Array(t, _) | TypeExpr::Option(t, _) | TypeExpr::Stream(t, _) | TypeExpr::StreamMap(t, _) = cur {
