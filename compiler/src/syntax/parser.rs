@@ -305,14 +305,11 @@ impl Ctx {
                 break;
             }
         }
-        let span = self.span(l, r);
         if depth >= MAX_NESTING {
-            if depth == MAX_NESTING {
-                self.diagnostics.push(
-                    Diagnostic::error(Code::Limit, format!("this type nests more than {MAX_NESTING} levels deep"))
-                        .with_primary(span, "too deep"),
-                );
-            }
+            self.diagnostics.push(
+                Diagnostic::error(Code::Limit, format!("this type nests more than {MAX_NESTING} levels deep")).with_primary(span, "too deep"),
+            );
+            self.refused_type = Some(span);
             return TypeExpr::Top(span);
         }
         wrap(Box::new(inner), span)
