@@ -80,6 +80,18 @@ fn every_err_program_reports_its_diagnostic() {
     }
 }
 
+#[test]
+fn every_diagnostic_code_has_a_reviewed_snapshot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/diagnostics");
+    let mut all = String::new();
+    for entry in std::fs::read_dir(&dir).expect("snapshot directory") {
+        all.push_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("read"));
+    }
+    let missing: Vec<&str> =
+        aqua_compiler::diagnostic::Code::ALL.iter().map(|c| c.as_str()).filter(|c| !all.contains(&format!("[{c}]:"))).collect();
+    assert!(missing.is_empty(), "codes without an example in tests/data/check/err: {missing:?}");
+}
+
 /// The fenced blocks of a Markdown file whose info string starts with `aqua`: (info, code).
 fn aqua_blocks(markdown: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
