@@ -119,7 +119,9 @@ impl Checker<'_> {
                 if let Some(s) = last {
                     self.stmt(s);
                 }
-                if !results.is_empty() {
+                // A broken last statement may well have been the return.
+                let broken = matches!(last.map(|s| &s.kind), Some(StmtKind::Error { .. }));
+                if !results.is_empty() && !broken {
                     self.push(
                         Diagnostic::error(Code::MissingReturn, "this function declares a result but returns nothing")
                             .with_primary(name_span, format!("declared to return {}", list(results)))
@@ -298,7 +300,14 @@ impl Checker<'_> {
                 }
             }
             // Misplaced branches are reported by the parser.
-            StmtKind::Else(_) | StmtKind::Catch(..) | StmtKind::Otherwise(_) | StmtKind::Error => {}
+            StmtKind::Error { names } => {
+                for n in names {
+                    if self.local(&n.name).is_none() {
+                        self.define(n, Type::Bottom);
+                    }
+                }
+            }
+            StmtKind::Else(_) | StmtKind::Catch(..) | StmtKind::Otherwise(_) => {}
         }
     }
 
@@ -432,6 +441,14 @@ impl Checker<'_> {
             return;
         }
         let results = self.call(value);
+        // `map <- f()` where `f` returns a key and a value pushes to the stream map.
+        if let ([name], [key, v]) = (names, results.as_slice())
+            && let Some(Type::StreamMap(e)) = self.local(&name.name).cloned()
+        {
+            self.expect(&Type::Scalar(ScalarType::String), key, value.span, "the key pushed to this stream map");
+            self.expect(&e, v, value.span, "a value pushed to this stream map");
+            return;
+        }
         if results.len() != names.len() {
             let msg = if results.is_empty() {
                 "this call returns nothing, so there is nothing to bind".to_string()
@@ -602,6 +619,33 @@ impl Checker<'_> {
             Type::Struct(s) => s.fields.clone(),
             Type::Ability(a) => a.fields.clone(),
             Type::Service(s) => s.functions.iter().map(|(n, f)| (n.clone(), Type::Arrow(Rc::new(f.clone())))).collect(),
+            Type::StreamMap(e) => {
+                let string = Type::Scalar(ScalarType::String);
+                let method = |domain: Vec<Type>, result: Type| {
+                    Some(Type::Arrow(Rc::new(ArrowType {
+                        abilities: vec![],
+                        domain: domain.into_iter().map(|t| (None, t)).collect(),
+                        codomain: vec![result],
+                    })))
+                };
+                return match field.name.as_str() {
+                    "get" => method(vec![string], Type::Array(e.clone())),
+                    "getStream" => method(vec![string], Type::Stream(e.clone())),
+                    "contains" => method(vec![string], Type::Scalar(ScalarType::Bool)),
+                    "keys" => method(vec![], Type::Array(Box::new(string))),
+                    "keysStream" => method(vec![], Type::Stream(Box::new(string))),
+                    _ => {
+                        let d = Diagnostic::error(Code::UnknownField, format!("a stream map has no method `{}`", field.name))
+                            .with_primary(field.span, "unknown method");
+                        let methods = ["get", "getStream", "contains", "keys", "keysStream"];
+                        let hint = did_you_mean(&field.name, methods).unwrap_or_else(|| {
+                            "its methods are `get(key)`, `getStream(key)`, `contains(key)`, `keys()` and `keysStream()`".into()
+                        });
+                        self.push(d.with_hint(hint));
+                        None
+                    }
+                };
+            }
             Type::Array(_) | Type::Option(_) | Type::Stream(_) if field.name == "length" => {
                 return Some(Type::Scalar(ScalarType::U32));
             }

@@ -298,8 +298,12 @@ pub enum StmtKind {
     Else(Block),
     Catch(Ident, Block),
     Otherwise(Block),
-    /// A statement that did not parse; its error is already reported.
-    Error,
+    /// A statement that did not parse; its error is already reported. `names` are the
+    /// names it was binding (`x <- ...` or `x = ...`), so that later uses of them are
+    /// not reported as unknown.
+    Error {
+        names: Vec<Ident>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

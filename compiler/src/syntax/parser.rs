@@ -33,7 +33,7 @@ pub enum PItem {
 /// Parses one Aqua file. Always returns a module (items that failed to parse become
 /// [`Item::Error`]) together with every syntax error found.
 pub fn parse_module(source: SourceId, text: &str) -> (Module, Vec<Diagnostic>) {
-    let mut ctx = Ctx { source, diagnostics: Vec::new(), refused_type: None };
+    let mut ctx = Ctx { source, text: text.to_string(), diagnostics: Vec::new(), refused_type: None };
     if text.len() > MAX_SOURCE_BYTES {
         ctx.diagnostics.push(
             Diagnostic::error(Code::Limit, format!("the file is {} bytes long, more than the limit of 16 MiB", text.len()))
@@ -60,7 +60,10 @@ pub fn parse_module(source: SourceId, text: &str) -> (Module, Vec<Diagnostic>) {
         },
         _ => None,
     };
+    // A header that failed to parse has its own error already.
+    let header_attempted = text.trim_start().starts_with("aqua") || text.trim_start().starts_with("module");
     match &header {
+        None if header_attempted => {}
         None => {
             let at = items.iter().find_map(item_start).unwrap_or(Span::new(source, 0, 0));
             ctx.diagnostics.push(
@@ -104,6 +107,8 @@ fn item_start(item: &Item) -> Option<Span> {
 #[derive(Debug)]
 pub struct Ctx {
     source: SourceId,
+    /// The file's text, to read what a broken statement was binding.
+    text: String,
     diagnostics: Vec<Diagnostic>,
     /// The span of the last type refused as too deep (see `wrap_type`).
     refused_type: Option<Span>,
@@ -136,6 +141,22 @@ impl Ctx {
                 Item::Error { span: whole, name: self.declared_name(&laid_out) }
             }
         }
+    }
+
+    /// The names a statement that failed to parse was binding: `a, b <- ...`, `a = ...`.
+    fn bound_names(&self, l: usize, r: usize) -> Vec<Ident> {
+        let Some(text) = self.text.get(l..r.min(self.text.len())) else { return Vec::new() };
+        let (tokens, _) = lex(text);
+        let mut names = Vec::new();
+        for (i, (start, token, end)) in tokens.iter().enumerate() {
+            match (token, i % 2) {
+                (Token::Name(n) | Token::Upper(n), 0) => names.push(self.ident(n, l + start, l + end)),
+                (Token::Comma, 1) => {}
+                (Token::LeftArrow | Token::Assign, 1) => return names,
+                _ => break,
+            }
+        }
+        Vec::new()
     }
 
     /// The name a declaration that failed to parse was going to declare.
@@ -277,7 +298,7 @@ impl Ctx {
                             .with_primary(service.span, "not a service name")
                             .with_hint("set a service's id with `ServiceName \"id\"` or `ServiceName id_variable`"),
                     );
-                    return StmtKind::Error;
+                    return StmtKind::Error { names: Vec::new() };
                 }
             }
         }
@@ -307,7 +328,8 @@ impl Ctx {
         }
         if depth >= MAX_NESTING {
             self.diagnostics.push(
-                Diagnostic::error(Code::Limit, format!("this type nests more than {MAX_NESTING} levels deep")).with_primary(span, "too deep"),
+                Diagnostic::error(Code::Limit, format!("this type nests more than {MAX_NESTING} levels deep"))
+                    .with_primary(span, "too deep"),
             );
             self.refused_type = Some(span);
             return TypeExpr::Top(span);
@@ -429,7 +451,8 @@ impl Ctx {
     pub(crate) fn broken_stmt(&mut self, e: ErrorRecovery<usize, Token<'_>, Never>, l: usize, r: usize) -> Box<Stmt> {
         let d = self.syntax_error(e.error, &[]);
         self.diagnostics.push(d);
-        Box::new(Stmt { kind: StmtKind::Error, prefix: None, span: self.span(l, r) })
+        let names = self.bound_names(l, r);
+        Box::new(Stmt { kind: StmtKind::Error { names }, prefix: None, span: self.span(l, r) })
     }
 
     /// Builds a block, attaching `else`, `catch` and `otherwise` to the statement before.
@@ -532,6 +555,9 @@ impl Ctx {
         }
         if token == Token::Minus && expects("Int") && !expects("\"(\"") {
             return Diagnostic::error(Code::InvalidIndex, "collection indexes must be non-negative").with_primary(span, "a negative index");
+        }
+        if token == Token::Assign && expects("\"==\"") {
+            return Diagnostic::error(Code::Syntax, "unexpected `=`").with_primary(span, "`=` binds a name").with_hint("compare with `==`");
         }
         if token == Token::Newline && expects("Indent") {
             return Diagnostic::error(Code::Syntax, "expected an indented block after `:`").with_primary(span, "the block is missing");
