@@ -481,7 +481,8 @@ impl<'n> Simulation<'n> {
         builtins::call(service, function, args, &ctx)
     }
 
-    /// `getDataSrv`, `callbackSrv.response` and `errorHandlingSrv.error` on the client.
+    /// `getDataSrv`, `callbackSrv` (the response and arrow arguments) and
+    /// `errorHandlingSrv.error` on the client.
     fn calling_convention(&mut self, service: &str, function: &str, args: &[Json]) -> Option<builtins::Outcome> {
         match (service, function) {
             ("getDataSrv", "-relay-") => {
@@ -501,6 +502,10 @@ impl<'n> Simulation<'n> {
                 self.report.result.get_or_insert(value);
                 Some(builtins::Outcome::Ok(Json::String(String::new())))
             }
+            // An arrow argument of the called function: the report records the call
+            // (as every call); the function answers nothing. A `callbackSrv` service in
+            // the network description answers instead when the arrow returns values.
+            ("callbackSrv", _) => Some(builtins::Outcome::Ok(Json::Null)),
             ("errorHandlingSrv", "error") => {
                 if self.report.error.is_none() {
                     self.report.error = Some(args.first().cloned().unwrap_or(Json::Null));

@@ -96,6 +96,20 @@ fn echo_and_failing_mocks() {
 }
 
 #[test]
+fn arrow_arguments_are_served_on_the_client_and_recorded() {
+    let net = network(TWO_RELAYS);
+    let script = r#"
+(seq
+  (call %init_peer_id% ("callbackSrv" "log") ["hello" 42])
+  (call %init_peer_id% ("callbackSrv" "response") ["done"]))"#;
+    let report = run(&net, script);
+    assert_eq!(report.result, Some(json!("done")), "{:#?}", report.events);
+    let log = report.calls.iter().find(|c| c.service == "callbackSrv" && c.function == "log").expect("the callback was recorded");
+    assert_eq!((log.peer.as_str(), log.args.clone()), ("me", vec![json!("hello"), json!(42)]));
+    assert_eq!(log.error, None);
+}
+
+#[test]
 fn a_missing_service_fails_the_call_as_the_reference_peer_does() {
     let net = network(TWO_RELAYS);
     let report = run(&net, &on_r1("greet").replace("\"greeter\"", "\"nobody\""));
