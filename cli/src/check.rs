@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The Aqua files to check.
-    #[arg(required = true)]
+    /// The Aqua files to check; a directory stands for every `.aqua` file under it.
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
     /// A directory to look for imports in (after the importing file's own directory).
     #[arg(short = 'I', long = "import", value_name = "DIR")]
@@ -66,9 +66,33 @@ pub fn parse_constants(flags: &[String]) -> Result<CheckOptions, String> {
     Ok(options)
 }
 
+/// Every `.aqua` file under `dir`, in a stable order.
+fn aqua_files_under(dir: &std::path::Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            aqua_files_under(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "aqua") {
+            out.push(path.display().to_string());
+        }
+    }
+    Ok(())
+}
+
 pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
     let options = parse_constants(&args.constants)?;
-    let roots: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    let mut roots: Vec<String> = Vec::new();
+    for path in &args.files {
+        if path.is_dir() {
+            aqua_files_under(path, &mut roots).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        } else {
+            roots.push(path.display().to_string());
+        }
+    }
+    if roots.is_empty() {
+        return Err("no .aqua files to check".into());
+    }
     let import_roots: Vec<String> = args.import_roots.iter().map(|p| p.display().to_string()).collect();
     let result = aqua_compiler::check_files(&roots, &import_roots, &mut FsLoader, &options);
     let diagnostics = result.diagnostics.as_slice();

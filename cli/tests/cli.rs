@@ -214,6 +214,15 @@ fn check_accepts_a_correct_program_with_imports() {
 }
 
 #[test]
+fn check_takes_a_directory() {
+    let out = aqua(&["check", "compiler/tests/data/check/ok"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("checked 3"), "{}", text(&out.stdout));
+    let out = aqua(&["check", "compiler/tests/data/check/err/lib"]);
+    assert_eq!(out.status.code(), Some(1), "the import cycle is an error");
+}
+
+#[test]
 fn check_reports_every_error_with_its_place_and_exits_1() {
     let source =
         b"aqua Broken\n\nservice Log(\"log\"):\n    log(msg: string)\n\nfunc f(count: u32):\n    Log.log(count)\n    Log.lgo(\"x\")\n";
