@@ -93,6 +93,11 @@ pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
     if roots.is_empty() {
         return Err("no .aqua files to check".into());
     }
+    for root in &args.import_roots {
+        if !root.is_dir() {
+            return Err(format!("{}: no such directory (given with -I)", root.display()));
+        }
+    }
     let import_roots: Vec<String> = args.import_roots.iter().map(|p| p.display().to_string()).collect();
     let result = aqua_compiler::check_files(&roots, &import_roots, &mut FsLoader, &options);
     let diagnostics = result.diagnostics.as_slice();
@@ -104,7 +109,9 @@ pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
             CheckOutput { stdout, stderr: String::new(), success }
         }
         Format::Text => {
-            let mut stderr = render(diagnostics, &result.sources, false);
+            // Colours only for a person at a terminal, and never with NO_COLOR set.
+            let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+            let mut stderr = render(diagnostics, &result.sources, color);
             let (errors, warnings) = (result.diagnostics.error_count(), result.diagnostics.warning_count());
             if errors + warnings > 0 {
                 stderr.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));

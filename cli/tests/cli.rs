@@ -265,4 +265,7 @@ fn check_takes_constants_and_import_roots() {
     assert!(text(&out.stderr).contains("the value given for `GREETING` does not fit it"), "{}", text(&out.stderr));
     let out = aqua(&["check", main.to_str().unwrap()]);
     assert!(text(&out.stderr).contains("cannot find the imported file \"lib.aqua\""), "{}", text(&out.stderr));
+    let out = aqua(&["check", main.to_str().unwrap(), "-I", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no/such/dir: no such directory (given with -I)"), "{}", text(&out.stderr));
 }

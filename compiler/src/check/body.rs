@@ -147,7 +147,8 @@ impl Checker<'_> {
             );
             return;
         }
-        for ((t, s), expected) in given.iter().zip(results) {
+        for (((t, s), expected), v) in given.iter().zip(results).zip(values) {
+            self.literal_range(expected, v);
             if !accepts(expected, t) {
                 self.push(
                     Diagnostic::error(Code::ReturnMismatch, format!("this returns `{t}` where the function returns `{expected}`"))
@@ -371,7 +372,10 @@ impl Checker<'_> {
             return;
         };
         match (&t, key) {
-            (Type::Stream(e), None) => self.expect(e, &v, value.span, "a value pushed to this stream"),
+            (Type::Stream(e), None) => {
+                self.expect(e, &v, value.span, "a value pushed to this stream");
+                self.literal_range(e, value);
+            }
             (Type::StreamMap(e), Some(k)) => {
                 let kt = self.value(k);
                 self.expect(&Type::Scalar(ScalarType::String), &kt, k.span, "a stream map key");
@@ -486,6 +490,30 @@ impl Checker<'_> {
                 Diagnostic::error(Code::TypeMismatch, format!("{what} must be `{expected}`, but this is `{given}`"))
                     .with_primary(span, format!("`{given}`"))
                     .with_hint(describe_mismatch(expected, given)),
+            );
+        }
+    }
+
+    /// Reports an integer literal outside the range of the integer type it is used as.
+    fn literal_range(&mut self, expected: &Type, e: &Expr) {
+        let ExprKind::Int(v) = e.kind else { return };
+        let Type::Scalar(s) = expected else { return };
+        let range: (i128, i128) = match s {
+            ScalarType::U8 => (0, u8::MAX.into()),
+            ScalarType::U16 => (0, u16::MAX.into()),
+            ScalarType::U32 => (0, u32::MAX.into()),
+            ScalarType::U64 => (0, u64::MAX.into()),
+            ScalarType::I8 => (i8::MIN.into(), i8::MAX.into()),
+            ScalarType::I16 => (i16::MIN.into(), i16::MAX.into()),
+            ScalarType::I32 => (i32::MIN.into(), i32::MAX.into()),
+            ScalarType::I64 => (i64::MIN.into(), i64::MAX.into()),
+            _ => return,
+        };
+        if v < range.0 || v > range.1 {
+            self.push(
+                Diagnostic::error(Code::TypeMismatch, format!("`{v}` does not fit `{expected}`"))
+                    .with_primary(e.span, format!("out of range for `{expected}`"))
+                    .with_hint(format!("`{expected}` holds {} to {}", range.0, range.1)),
             );
         }
     }
@@ -907,7 +935,8 @@ impl Checker<'_> {
                 .with_hint(format!("its arguments are ({})", signature(&arrow))),
             );
         } else {
-            for ((t, span, named), (pname, expected)) in given.iter().zip(&arrow.domain) {
+            for (((t, span, named), (pname, expected)), arg) in given.iter().zip(&arrow.domain).zip(args) {
+                self.literal_range(expected, &arg.value);
                 if *named {
                     self.error(Code::InvalidStatement, "named arguments are for data and ability constructors", *span, "a named argument");
                 }
@@ -991,6 +1020,7 @@ impl Checker<'_> {
                         self.error(Code::Redefinition, format!("the field `{n}` is given twice"), name_span, "a second time");
                     }
                     self.expect(expected, &t, arg.value.span, &format!("the field `{n}` of `{type_name}`"));
+                    self.literal_range(expected, &arg.value);
                 }
                 None => {
                     let d = Diagnostic::error(Code::UnknownField, format!("`{type_name}` has no field `{field_name}`"))
