@@ -411,6 +411,11 @@ impl Diagnostics {
         self.0.push(diagnostic);
     }
 
+    /// Drops the diagnostics after the first `len` (to take back a tentative check).
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }

@@ -20,6 +20,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod hir;
 pub mod limits;
 pub mod modules;
 pub mod suggest;

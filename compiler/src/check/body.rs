@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::declarations::{resolve_arrow, resolve_type};
-use super::{ConstDef, Def, FuncDef, Namespace, ServiceDef, lookup_path};
+use super::{ConstDef, ConstValue, Def, FuncDef, Namespace, ServiceDef, lookup_path};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::hir::{self, Bind, Callee, LocalId};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::{self, Arg, BinOp, Block, CollectionKind, Expr, ExprKind, ForMode, Ident, StmtKind};
 use crate::types::{ArrowType, LiteralKind, ScalarType, StructType, Type, accepts, describe_mismatch, numeric_result, unify};
@@ -30,43 +31,67 @@ pub(crate) fn error_type() -> Type {
     }))
 }
 
-pub(super) fn check_func(f: &ast::FuncDecl, ty: &ArrowType, module: &Namespace, diagnostics: &mut Diagnostics) {
-    let mut checker = Checker { module, func_name: &f.name.name, frames: vec![Frame::default()], diagnostics };
+/// Checks a function's body and gives it resolved and typed.
+pub(super) fn check_func(f: &ast::FuncDecl, ty: &ArrowType, module: &Namespace, diagnostics: &mut Diagnostics) -> hir::Body {
+    let mut checker = Checker { module, func_name: &f.name.name, frames: vec![Frame::default()], locals: Vec::new(), diagnostics };
+    let mut abilities = Vec::new();
     for (q, ability) in f.arrow.abilities.iter().zip(&ty.abilities) {
         if let Some(last) = q.parts.last() {
-            checker.define(last, ability.clone());
+            abilities.push(checker.define(last, ability.clone()));
         }
     }
+    let mut params = Vec::new();
     for (param, (_, t)) in f.arrow.params.iter().zip(&ty.domain) {
         if let Some(name) = &param.name {
-            checker.define(name, t.clone());
+            params.push(checker.define(name, t.clone()));
         }
     }
-    checker.body(&f.body, &ty.codomain, f.name.span);
+    let (block, results) = checker.body(&f.body, &ty.codomain, f.name.span);
+    hir::Body { locals: checker.locals, abilities, params, block, results }
 }
 
-/// Local names of one block, and the services given an id in it.
+/// Local names of one block, and the services given an id in it (with that id).
 #[derive(Debug, Default)]
 struct Frame {
-    vars: BTreeMap<String, Type>,
-    services: BTreeSet<String>,
+    vars: BTreeMap<String, LocalId>,
+    services: BTreeMap<String, hir::Expr>,
 }
 
 /// What a name or a dotted path refers to.
 #[derive(Debug, Clone)]
 enum Target {
-    Value(Type),
+    Value(hir::Expr),
     Func(Rc<FuncDef>),
+    /// A service, with the name it was reached by.
     Service(Rc<ServiceDef>, String),
     TypeDef(Type),
     Namespace(Rc<Namespace>),
     Const(Rc<ConstDef>),
 }
 
+/// A checked call expression: a call, or a value built without a call (a data or
+/// ability constructor, `copy`), or nothing after an error.
+enum Checked {
+    Call(hir::Call),
+    Value(hir::Expr),
+    Failed,
+}
+
+impl Checked {
+    fn results(&self) -> Vec<Type> {
+        match self {
+            Checked::Call(c) => c.results.clone(),
+            Checked::Value(v) => vec![v.ty.clone()],
+            Checked::Failed => vec![Type::Bottom],
+        }
+    }
+}
+
 struct Checker<'a> {
     module: &'a Namespace,
     func_name: &'a str,
     frames: Vec<Frame>,
+    locals: Vec<hir::Local>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -79,22 +104,35 @@ impl Checker<'_> {
         self.diagnostics.push(d);
     }
 
-    fn local(&self, name: &str) -> Option<&Type> {
-        self.frames.iter().rev().find_map(|f| f.vars.get(name))
+    fn local_id(&self, name: &str) -> Option<LocalId> {
+        self.frames.iter().rev().find_map(|f| f.vars.get(name)).copied()
     }
 
-    fn define(&mut self, name: &Ident, ty: Type) {
+    fn local(&self, name: &str) -> Option<&Type> {
+        self.local_id(name).map(|id| &self.locals[id.0 as usize].ty)
+    }
+
+    /// A new local; a name already in scope is reported (and the new local is not
+    /// visible by name, so uses keep seeing the first).
+    fn define(&mut self, name: &Ident, ty: Type) -> LocalId {
+        let id = LocalId(u32::try_from(self.locals.len()).unwrap_or(u32::MAX));
+        self.locals.push(hir::Local { name: name.name.clone(), ty, span: name.span });
         if self.local(&name.name).is_some() {
             self.push(
                 Diagnostic::error(Code::Redefinition, format!("`{}` is already defined", name.name))
                     .with_primary(name.span, "defined again here")
                     .with_hint("names are immutable in Aqua; choose a new name (streams collect several values)"),
             );
-            return;
+            return id;
         }
         if let Some(frame) = self.frames.last_mut() {
-            frame.vars.insert(name.name.clone(), ty);
+            frame.vars.insert(name.name.clone(), id);
         }
+        id
+    }
+
+    fn local_expr(&self, id: LocalId, span: Span) -> hir::Expr {
+        hir::Expr { kind: hir::ExprKind::Local(id), ty: self.locals[id.0 as usize].ty.clone(), span }
     }
 
     fn in_frame<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -105,19 +143,23 @@ impl Checker<'_> {
     }
 
     /// A function or closure body: statements, then the return that must end it.
-    fn body(&mut self, block: &Block, results: &[Type], name_span: Span) {
+    fn body(&mut self, block: &Block, results: &[Type], name_span: Span) -> (hir::Block, Vec<hir::Expr>) {
         let (last, rest) = match block.stmts.split_last() {
             Some((last, rest)) => (Some(last), rest),
             None => (None, &block.stmts[..]),
         };
+        let mut out = hir::Block::default();
         for stmt in rest {
-            self.stmt(stmt);
+            self.stmt(stmt, &mut out);
         }
         match last.map(|s| &s.kind) {
-            Some(StmtKind::Return(values)) => self.returns(values, results, last.map_or(block.span, |s| s.span)),
+            Some(StmtKind::Return(values)) => {
+                let returned = self.returns(values, results, last.map_or(block.span, |s| s.span));
+                return (out, returned);
+            }
             Some(_) => {
                 if let Some(s) = last {
-                    self.stmt(s);
+                    self.stmt(s, &mut out);
                 }
                 // A broken last statement may well have been the return.
                 let broken = matches!(last.map(|s| &s.kind), Some(StmtKind::Error { .. }));
@@ -131,10 +173,12 @@ impl Checker<'_> {
             }
             None => {}
         }
+        (out, Vec::new())
     }
 
-    fn returns(&mut self, values: &[Expr], results: &[Type], span: Span) {
-        let given: Vec<(Type, Span)> = values.iter().map(|v| (self.value(v), v.span)).collect();
+    fn returns(&mut self, values: &[Expr], results: &[Type], span: Span) -> Vec<hir::Expr> {
+        let checked: Vec<hir::Expr> = values.iter().map(|v| self.value(v)).collect();
+        let given: Vec<(Type, Span)> = checked.iter().map(|v| (v.ty.clone(), v.span)).collect();
         if given.len() != results.len() {
             let expected =
                 if results.is_empty() { "nothing".to_string() } else { format!("{}: {}", count(results.len(), "value"), list(results)) };
@@ -145,7 +189,7 @@ impl Checker<'_> {
                 )
                 .with_primary(span, "wrong number of values"),
             );
-            return;
+            return checked;
         }
         for (((t, s), expected), v) in given.iter().zip(results).zip(values) {
             self.literal_range(expected, v);
@@ -157,23 +201,37 @@ impl Checker<'_> {
                 );
             }
         }
+        checked
     }
 
-    fn block(&mut self, block: &Block) {
-        self.in_frame(|c| c.stmts(block));
+    fn block(&mut self, block: &Block) -> hir::Block {
+        self.in_frame(|c| c.stmts(block))
     }
 
     /// Statements of a block in the current frame.
-    fn stmts(&mut self, block: &Block) {
+    fn stmts(&mut self, block: &Block) -> hir::Block {
+        let mut out = hir::Block::default();
         for stmt in &block.stmts {
-            self.stmt(stmt);
+            self.stmt(stmt, &mut out);
         }
+        out
     }
 
-    fn stmt(&mut self, stmt: &ast::Stmt) {
+    /// Checks a statement and appends what it becomes to `out`.
+    fn stmt(&mut self, stmt: &ast::Stmt, out: &mut hir::Block) {
+        let prefix = stmt.prefix.map(|(p, _)| p);
+        let mut emit = |kind: hir::StmtKind| out.stmts.push(hir::Stmt { kind, prefix, span: stmt.span });
         match &stmt.kind {
-            StmtKind::Expr(e) => self.call_statement(e),
-            StmtKind::Bind { names, value } => self.bind(names, value),
+            StmtKind::Expr(e) => {
+                if let Some(kind) = self.call_statement(e) {
+                    emit(kind);
+                }
+            }
+            StmtKind::Bind { names, value } => {
+                if let Some(kind) = self.bind(names, value) {
+                    emit(kind);
+                }
+            }
             StmtKind::Assign { name, value } => {
                 if matches!(&value.kind, ExprKind::Collection(CollectionKind::Array, items) if items.is_empty()) {
                     self.push(
@@ -184,20 +242,23 @@ impl Checker<'_> {
                     self.define(name, Type::Bottom);
                     return;
                 }
-                let t = self.value(value);
-                self.define(name, t);
+                let value = self.value(value);
+                let local = self.define(name, value.ty.clone());
+                emit(hir::StmtKind::Assign { local, value });
             }
-            StmtKind::Closure { name, arrow, body, .. } => {
+            StmtKind::Closure { name, arrow, body, detached } => {
                 let ty = resolve_arrow(arrow, self.module, self.diagnostics);
-                self.in_frame(|c| {
+                let (params, (block, results)) = self.in_frame(|c| {
+                    let mut params = Vec::new();
                     for (param, (_, t)) in arrow.params.iter().zip(&ty.domain) {
                         if let Some(n) = &param.name {
-                            c.define(n, t.clone());
+                            params.push(c.define(n, t.clone()));
                         }
                     }
-                    c.body(body, &ty.codomain, name.span);
+                    (params, c.body(body, &ty.codomain, name.span))
                 });
-                self.define(name, Type::Arrow(Rc::new(ty)));
+                let local = self.define(name, Type::Arrow(Rc::new(ty)));
+                emit(hir::StmtKind::Closure(Rc::new(hir::Closure { local, detached: *detached, params, block, results })));
             }
             StmtKind::Return(_) => self.error(
                 Code::InvalidStatement,
@@ -214,17 +275,25 @@ impl Checker<'_> {
                             .with_hint(format!("declare a stream with `{}: *{t}`, or bind a value with `=`", name.name)),
                     );
                 }
-                self.define(name, t);
+                let is_stream = t.is_stream();
+                let local = self.define(name, t);
+                if is_stream {
+                    emit(hir::StmtKind::Declare(local));
+                }
             }
-            StmtKind::Push { target, key, value } => self.push_to(target, key.as_ref(), value),
+            StmtKind::Push { target, key, value } => {
+                if let Some(kind) = self.push_to(target, key.as_ref(), value) {
+                    emit(kind);
+                }
+            }
             StmtKind::ServiceId { service, id } => {
-                let t = self.value(id);
-                self.expect(&Type::Scalar(ScalarType::String), &t, id.span, "a service id");
+                let id = self.value(id);
+                self.expect(&Type::Scalar(ScalarType::String), &id.ty, id.span, "a service id");
                 let path: Vec<&str> = service.parts.iter().map(|p| p.name.as_str()).collect();
                 match lookup_path(self.module, &path) {
                     Some(Def::Service(_)) => {
                         if let Some(frame) = self.frames.last_mut() {
-                            frame.services.insert(service.text());
+                            frame.services.insert(service.text(), id);
                         }
                     }
                     Some(other) => self.error(
@@ -245,60 +314,57 @@ impl Checker<'_> {
                 }
             }
             StmtKind::On { peer, via, body } => {
-                self.peer(peer);
-                for v in via {
-                    self.via(v);
-                }
+                let peer = self.peer(peer);
+                let via = via.iter().map(|v| self.via(v)).collect();
                 // Names bound inside `on` stay visible after it.
-                self.stmts(body);
+                let body = self.stmts(body);
+                emit(hir::StmtKind::On { peer, via, body });
             }
             StmtKind::Join(values) => {
-                for v in values {
-                    self.value(v);
-                }
+                let values = values.iter().map(|v| self.value(v)).collect();
+                emit(hir::StmtKind::Join(values));
             }
             StmtKind::For { key, item, iterable, mode, body } => {
-                let t = self.value(iterable);
-                let (key_ty, item_ty) = self.iteration(&t, iterable.span, key.is_some(), *mode);
-                self.in_frame(|c| {
-                    if let (Some(k), Some(kt)) = (key, key_ty) {
-                        c.define(k, kt);
-                    }
-                    c.define(item, item_ty);
-                    c.stmts(body);
+                let iterable = self.value(iterable);
+                let (key_ty, item_ty) = self.iteration(&iterable.ty, iterable.span, key.is_some(), *mode);
+                let (key, item, body) = self.in_frame(|c| {
+                    let key = match (key, key_ty) {
+                        (Some(k), Some(kt)) => Some(c.define(k, kt)),
+                        _ => None,
+                    };
+                    let item = c.define(item, item_ty);
+                    (key, item, c.stmts(body))
                 });
+                emit(hir::StmtKind::For { key, item, iterable, mode: *mode, body });
             }
             StmtKind::Parseq { item, iterable, peer, via, body } => {
-                let t = self.value(iterable);
-                let (_, item_ty) = self.iteration(&t, iterable.span, false, None);
-                self.in_frame(|c| {
-                    c.define(item, item_ty);
-                    c.peer(peer);
-                    for v in via {
-                        c.via(v);
-                    }
-                    c.stmts(body);
+                let iterable = self.value(iterable);
+                let (_, item_ty) = self.iteration(&iterable.ty, iterable.span, false, None);
+                let (item, peer, via, body) = self.in_frame(|c| {
+                    let item = c.define(item, item_ty);
+                    let peer = c.peer(peer);
+                    let via = via.iter().map(|v| c.via(v)).collect();
+                    (item, peer, via, c.stmts(body))
                 });
+                emit(hir::StmtKind::Parseq { item, iterable, peer, via, body });
             }
             StmtKind::If { cond, then, otherwise } => {
-                let t = self.value(cond);
-                self.expect(&Type::Scalar(ScalarType::Bool), &t, cond.span, "an `if` condition");
-                self.block(then);
-                if let Some(b) = otherwise {
-                    self.block(b);
-                }
+                let cond = self.value(cond);
+                self.expect(&Type::Scalar(ScalarType::Bool), &cond.ty, cond.span, "an `if` condition");
+                let then = self.block(then);
+                let otherwise = otherwise.as_ref().map(|b| self.block(b));
+                emit(hir::StmtKind::If { cond, then, otherwise });
             }
             StmtKind::Try { body, catch, otherwise } => {
-                self.block(body);
-                if let Some((e, b)) = catch {
+                let body = self.block(body);
+                let catch = catch.as_ref().map(|(e, b)| {
                     self.in_frame(|c| {
-                        c.define(e, error_type());
-                        c.stmts(b);
-                    });
-                }
-                if let Some(b) = otherwise {
-                    self.block(b);
-                }
+                        let e = c.define(e, error_type());
+                        (e, c.stmts(b))
+                    })
+                });
+                let otherwise = otherwise.as_ref().map(|b| self.block(b));
+                emit(hir::StmtKind::Try { body, catch, otherwise });
             }
             // Misplaced branches are reported by the parser.
             StmtKind::Error { names } => {
@@ -312,13 +378,15 @@ impl Checker<'_> {
         }
     }
 
-    fn peer(&mut self, peer: &Expr) {
-        let t = self.value(peer);
-        self.expect(&Type::Scalar(ScalarType::String), &t, peer.span, "a peer id");
+    fn peer(&mut self, peer: &Expr) -> hir::Expr {
+        let peer = self.value(peer);
+        self.expect(&Type::Scalar(ScalarType::String), &peer.ty, peer.span, "a peer id");
+        peer
     }
 
-    fn via(&mut self, via: &Expr) {
-        let t = self.value(via);
+    fn via(&mut self, via: &Expr) -> hir::Expr {
+        let checked = self.value(via);
+        let t = checked.ty.clone();
         let string = Type::Scalar(ScalarType::String);
         let ok = accepts(&string, &t) || t.element().is_some_and(|e| accepts(&string, e));
         if !ok {
@@ -327,6 +395,7 @@ impl Checker<'_> {
                     .with_primary(via.span, format!("`{t}`")),
             );
         }
+        checked
     }
 
     /// The types bound by a `for` over a value of type `t`: (key, item).
@@ -363,23 +432,26 @@ impl Checker<'_> {
         }
     }
 
-    fn push_to(&mut self, target: &Ident, key: Option<&Expr>, value: &Expr) {
-        let v = self.value(value);
-        let Some(t) = self.local(&target.name).cloned() else {
+    fn push_to(&mut self, target: &Ident, key: Option<&Expr>, value: &Expr) -> Option<hir::StmtKind> {
+        let checked = self.value(value);
+        let v = checked.ty.clone();
+        let (Some(stream), Some(t)) = (self.local_id(&target.name), self.local(&target.name).cloned()) else {
             if !self.module.excuses(&target.name) {
                 self.push(self.unknown(&target.name, target.span));
             }
-            return;
+            return None;
         };
         match (&t, key) {
             (Type::Stream(e), None) => {
                 self.expect(e, &v, value.span, "a value pushed to this stream");
                 self.literal_range(e, value);
+                return Some(hir::StmtKind::Push { stream, key: None, value: checked });
             }
             (Type::StreamMap(e), Some(k)) => {
-                let kt = self.value(k);
-                self.expect(&Type::Scalar(ScalarType::String), &kt, k.span, "a stream map key");
+                let key = self.value(k);
+                self.expect(&Type::Scalar(ScalarType::String), &key.ty, k.span, "a stream map key");
                 self.expect(e, &v, value.span, "a value pushed to this stream map");
+                return Some(hir::StmtKind::Push { stream, key: Some(key), value: checked });
             }
             (Type::StreamMap(_), None) => {
                 self.error(Code::InvalidStatement, "a push to a stream map needs a key: `map <<- key, value`", target.span, "no key given")
@@ -405,9 +477,10 @@ impl Checker<'_> {
                 .with_primary(target.span, format!("`{t}`")),
             ),
         }
+        None
     }
 
-    fn call_statement(&mut self, e: &Expr) {
+    fn call_statement(&mut self, e: &Expr) -> Option<hir::StmtKind> {
         if !matches!(e.kind, ExprKind::Call { .. }) {
             if !matches!(e.kind, ExprKind::Error) {
                 self.push(
@@ -416,9 +489,10 @@ impl Checker<'_> {
                         .with_hint("only calls stand alone as statements; bind a value with `name = ...`"),
                 );
             }
-            return;
+            return None;
         }
-        let results = self.call(e);
+        let checked = self.call(e);
+        let results = checked.results();
         if !results.is_empty() && !results.contains(&Type::Bottom) {
             self.push(
                 Diagnostic::warning(Code::ResultIgnored, "this call returns a value that is not used")
@@ -426,11 +500,16 @@ impl Checker<'_> {
                     .with_hint("bind it with `name <- ...` if you need it"),
             );
         }
+        match checked {
+            Checked::Call(call) => Some(hir::StmtKind::Call { call, binds: Vec::new() }),
+            Checked::Value(_) | Checked::Failed => None,
+        }
     }
 
-    fn bind(&mut self, names: &[Ident], value: &Expr) {
+    fn bind(&mut self, names: &[Ident], value: &Expr) -> Option<hir::StmtKind> {
         if !matches!(value.kind, ExprKind::Call { .. }) {
-            let t = self.value(value);
+            let checked = self.value(value);
+            let t = checked.ty.clone();
             if !matches!(value.kind, ExprKind::Error) {
                 let name = names.first().map_or("x", |n| n.name.as_str());
                 self.push(
@@ -442,16 +521,20 @@ impl Checker<'_> {
             if let [n] = names {
                 self.bind_one(n, t, value.span);
             }
-            return;
+            return None;
         }
-        let results = self.call(value);
+        let checked = self.call(value);
+        let results = checked.results();
         // `map <- f()` where `f` returns a key and a value pushes to the stream map.
         if let ([name], [key, v]) = (names, results.as_slice())
-            && let Some(Type::StreamMap(e)) = self.local(&name.name).cloned()
+            && let (Some(map), Some(Type::StreamMap(e))) = (self.local_id(&name.name), self.local(&name.name).cloned())
         {
             self.expect(&Type::Scalar(ScalarType::String), key, value.span, "the key pushed to this stream map");
             self.expect(&e, v, value.span, "a value pushed to this stream map");
-            return;
+            return match checked {
+                Checked::Call(call) => Some(hir::StmtKind::CallToMap { call, map }),
+                _ => None,
+            };
         }
         if results.len() != names.len() {
             let msg = if results.is_empty() {
@@ -468,18 +551,28 @@ impl Checker<'_> {
             for n in names {
                 self.bind_one(n, Type::Bottom, value.span);
             }
-            return;
+            return None;
         }
-        for (n, t) in names.iter().zip(results) {
-            self.bind_one(n, t, value.span);
+        let binds: Vec<Bind> = names.iter().zip(results).map(|(n, t)| self.bind_one(n, t, value.span)).collect();
+        match checked {
+            Checked::Call(call) => Some(hir::StmtKind::Call { call, binds }),
+            // `x <- Data(...)`: a value, bound as an assignment.
+            Checked::Value(value) => match binds.as_slice() {
+                [Bind::New(local)] => Some(hir::StmtKind::Assign { local: *local, value }),
+                _ => None,
+            },
+            Checked::Failed => None,
         }
     }
 
     /// `x <- call`: binding to a stream in scope pushes to it.
-    fn bind_one(&mut self, name: &Ident, t: Type, span: Span) {
-        match self.local(&name.name).cloned() {
-            Some(Type::Stream(e)) => self.expect(&e, &t, span, "a value pushed to this stream"),
-            _ => self.define(name, t),
+    fn bind_one(&mut self, name: &Ident, t: Type, span: Span) -> Bind {
+        match (self.local_id(&name.name), self.local(&name.name).cloned()) {
+            (Some(id), Some(Type::Stream(e))) => {
+                self.expect(&e, &t, span, "a value pushed to this stream");
+                Bind::Push(id)
+            }
+            _ => Bind::New(self.define(name, t)),
         }
     }
 
@@ -542,11 +635,11 @@ impl Checker<'_> {
     fn target(&mut self, e: &Expr) -> Option<Target> {
         match &e.kind {
             ExprKind::Name(n) => {
-                if let Some(t) = self.local(n) {
-                    return Some(Target::Value(t.clone()));
+                if let Some(id) = self.local_id(n) {
+                    return Some(Target::Value(self.local_expr(id, e.span)));
                 }
-                if let Some(t) = builtin_value(n) {
-                    return Some(Target::Value(t));
+                if let Some((name, t)) = builtin_value(n) {
+                    return Some(Target::Value(hir::Expr { kind: hir::ExprKind::Builtin(name), ty: t, span: e.span }));
                 }
                 match self.module.defs.get(n) {
                     Some(def) => Some(self.def_target(def.clone(), n.clone())),
@@ -562,7 +655,7 @@ impl Checker<'_> {
                 let base_target = self.target(base)?;
                 match base_target {
                     Target::Namespace(ns) => match ns.defs.get(&field.name) {
-                        Some(def) => Some(self.def_target(def.clone(), field.name.clone())),
+                        Some(def) => Some(self.def_target(def.clone(), format!("{}.{}", path_text(base), field.name))),
                         None => {
                             let d = Diagnostic::error(Code::UnknownName, format!("`{}` is not defined in this module", field.name))
                                 .with_primary(field.span, "unknown name");
@@ -576,11 +669,18 @@ impl Checker<'_> {
                     },
                     Target::Service(s, path) => {
                         let f = self.service_function(&s, &field.name, field.span)?;
-                        self.check_service_id(&s, &path, base.span);
-                        Some(Target::Value(Type::Arrow(Rc::new(f))))
+                        let id = self.service_id(&s, &path, base.span);
+                        Some(Target::Value(hir::Expr {
+                            kind: hir::ExprKind::ServiceFunc { service: s, id: Box::new(id), function: field.name.clone() },
+                            ty: Type::Arrow(Rc::new(f)),
+                            span: e.span,
+                        }))
                     }
-                    Target::Value(t) => Some(Target::Value(self.field_of(&t, field)?)),
-                    Target::Const(c) => Some(Target::Value(self.field_of(&c.ty, field)?)),
+                    Target::Value(v) => Some(Target::Value(self.field_of(v, field, e.span)?)),
+                    Target::Const(c) => {
+                        let v = const_expr(&c, base.span);
+                        Some(Target::Value(self.field_of(v, field, e.span)?))
+                    }
                     Target::Func(f) => {
                         self.error(Code::UnknownField, format!("the function `{}` has no fields", f.name), field.span, "no such field");
                         None
@@ -626,9 +726,19 @@ impl Checker<'_> {
         }
     }
 
-    fn check_service_id(&mut self, s: &ServiceDef, path: &str, span: Span) {
-        if s.default_id.is_some() || self.frames.iter().any(|f| f.services.contains(path) || f.services.contains(&s.ty.name)) {
-            return;
+    /// The id a service's calls use here: the innermost `Srv "id"` in scope, else the
+    /// declared default; reported when there is neither.
+    fn service_id(&mut self, s: &ServiceDef, path: &str, span: Span) -> hir::Expr {
+        let resolved = self.frames.iter().rev().find_map(|f| f.services.get(path).or_else(|| f.services.get(&s.ty.name)));
+        if let Some(id) = resolved {
+            return id.clone();
+        }
+        if let Some(default) = &s.default_id {
+            return hir::Expr {
+                kind: hir::ExprKind::Literal(ConstValue::Str(default.clone())),
+                ty: Type::Scalar(ScalarType::String),
+                span,
+            };
         }
         self.push(
             Diagnostic::error(Code::UnresolvedService, format!("the service `{}` has no id here", s.ty.name))
@@ -638,30 +748,26 @@ impl Checker<'_> {
                     s.ty.name, s.ty.name
                 )),
         );
+        hir::Expr::error(span)
     }
 
-    /// The type of `t.field`: struct and ability fields, service functions, `.length`.
-    fn field_of(&mut self, t: &Type, field: &Ident) -> Option<Type> {
-        let fields: Vec<(String, Type)> = match t {
-            Type::Bottom => return Some(Type::Bottom),
+    /// `base.field`: struct and ability fields, service functions, `.length`, stream
+    /// map methods (as arrow-typed map methods).
+    fn field_of(&mut self, base: hir::Expr, field: &Ident, span: Span) -> Option<hir::Expr> {
+        let t = base.ty.clone();
+        let fields: Vec<(String, Type)> = match &t {
+            Type::Bottom => return Some(hir::Expr::error(span)),
             Type::Struct(s) => s.fields.clone(),
             Type::Ability(a) => a.fields.clone(),
             Type::Service(s) => s.functions.iter().map(|(n, f)| (n.clone(), Type::Arrow(Rc::new(f.clone())))).collect(),
             Type::StreamMap(e) => {
                 let string = Type::Scalar(ScalarType::String);
-                let method = |domain: Vec<Type>, result: Type| {
-                    Some(Type::Arrow(Rc::new(ArrowType {
-                        abilities: vec![],
-                        domain: domain.into_iter().map(|t| (None, t)).collect(),
-                        codomain: vec![result],
-                    })))
-                };
-                return match field.name.as_str() {
-                    "get" => method(vec![string], Type::Array(e.clone())),
-                    "getStream" => method(vec![string], Type::Stream(e.clone())),
-                    "contains" => method(vec![string], Type::Scalar(ScalarType::Bool)),
-                    "keys" => method(vec![], Type::Array(Box::new(string))),
-                    "keysStream" => method(vec![], Type::Stream(Box::new(string))),
+                let (domain, result) = match field.name.as_str() {
+                    "get" => (vec![string], Type::Array(e.clone())),
+                    "getStream" => (vec![string], Type::Stream(e.clone())),
+                    "contains" => (vec![string], Type::Scalar(ScalarType::Bool)),
+                    "keys" => (vec![], Type::Array(Box::new(string))),
+                    "keysStream" => (vec![], Type::Stream(Box::new(string))),
                     _ => {
                         let d = Diagnostic::error(Code::UnknownField, format!("a stream map has no method `{}`", field.name))
                             .with_primary(field.span, "unknown method");
@@ -670,12 +776,19 @@ impl Checker<'_> {
                             "its methods are `get(key)`, `getStream(key)`, `contains(key)`, `keys()` and `keysStream()`".into()
                         });
                         self.push(d.with_hint(hint));
-                        None
+                        return None;
                     }
                 };
+                let ty = Type::Arrow(Rc::new(ArrowType {
+                    abilities: vec![],
+                    domain: domain.into_iter().map(|t| (None, t)).collect(),
+                    codomain: vec![result],
+                }));
+                // Called through `Callee::MapMethod`; as a value it is the map's field.
+                return Some(hir::Expr { kind: hir::ExprKind::Field(Box::new(base), field.name.clone()), ty, span });
             }
             Type::Array(_) | Type::Option(_) | Type::Stream(_) if field.name == "length" => {
-                return Some(Type::Scalar(ScalarType::U32));
+                return Some(hir::Expr { kind: hir::ExprKind::Length(Box::new(base)), ty: Type::Scalar(ScalarType::U32), span });
             }
             other => {
                 self.error(Code::UnknownField, format!("`{other}` has no fields"), field.span, format!("no field `{}`", field.name));
@@ -683,7 +796,7 @@ impl Checker<'_> {
             }
         };
         match fields.iter().find(|(n, _)| *n == field.name) {
-            Some((_, ft)) => Some(ft.clone()),
+            Some((_, ft)) => Some(hir::Expr { kind: hir::ExprKind::Field(Box::new(base), field.name.clone()), ty: ft.clone(), span }),
             None => {
                 let d = Diagnostic::error(Code::UnknownField, format!("`{t}` has no field `{}`", field.name))
                     .with_primary(field.span, "unknown field");
@@ -696,43 +809,53 @@ impl Checker<'_> {
         }
     }
 
-    /// The type of an expression that must give exactly one value.
-    fn value(&mut self, e: &Expr) -> Type {
+    /// An expression that must give exactly one value.
+    fn value(&mut self, e: &Expr) -> hir::Expr {
+        let literal = |v: ConstValue, ty: Type| hir::Expr { kind: hir::ExprKind::Literal(v), ty, span: e.span };
         match &e.kind {
-            ExprKind::Bool(_) => Type::Scalar(ScalarType::Bool),
-            ExprKind::Int(i) if *i < 0 => Type::Literal(LiteralKind::Signed),
-            ExprKind::Int(_) => Type::Literal(LiteralKind::Unsigned),
-            ExprKind::Float(_) => Type::Literal(LiteralKind::Float),
-            ExprKind::Str(_) | ExprKind::InitPeerId => Type::Scalar(ScalarType::String),
-            ExprKind::Nil => Type::Option(Box::new(Type::Bottom)),
-            ExprKind::Error => Type::Bottom,
+            ExprKind::Bool(b) => literal(ConstValue::Bool(*b), Type::Scalar(ScalarType::Bool)),
+            ExprKind::Int(i) if *i < 0 => literal(ConstValue::Int(*i), Type::Literal(LiteralKind::Signed)),
+            ExprKind::Int(i) => literal(ConstValue::Int(*i), Type::Literal(LiteralKind::Unsigned)),
+            ExprKind::Float(f) => literal(ConstValue::Float(*f), Type::Literal(LiteralKind::Float)),
+            ExprKind::Str(v) => literal(ConstValue::Str(v.clone()), Type::Scalar(ScalarType::String)),
+            ExprKind::InitPeerId => hir::Expr { kind: hir::ExprKind::InitPeerId, ty: Type::Scalar(ScalarType::String), span: e.span },
+            ExprKind::Nil => literal(ConstValue::Nil, Type::Option(Box::new(Type::Bottom))),
+            ExprKind::Error => hir::Expr::error(e.span),
             ExprKind::Name(_) | ExprKind::Field(..) => match self.target(e) {
-                None => Type::Bottom,
-                Some(Target::Value(t)) => t,
-                Some(Target::Const(c)) => c.ty.clone(),
-                Some(Target::Func(f)) => Type::Arrow(f.ty.clone()),
-                Some(Target::Service(s, _)) => Type::Service(s.ty.clone()),
+                None => hir::Expr::error(e.span),
+                Some(Target::Value(v)) => v,
+                Some(Target::Const(c)) => const_expr(&c, e.span),
+                Some(Target::Func(f)) => hir::Expr { ty: Type::Arrow(f.ty.clone()), kind: hir::ExprKind::Func(f), span: e.span },
+                Some(Target::Service(s, path)) => {
+                    let id = self.service_id(&s, &path, e.span);
+                    hir::Expr {
+                        ty: Type::Service(s.ty.clone()),
+                        kind: hir::ExprKind::Service { service: s, id: Box::new(id) },
+                        span: e.span,
+                    }
+                }
                 Some(Target::TypeDef(t)) => {
                     self.error(Code::TypeMismatch, format!("`{t}` is a type, not a value"), e.span, "a type");
-                    Type::Bottom
+                    hir::Expr::error(e.span)
                 }
                 Some(Target::Namespace(_)) => {
                     self.error(Code::TypeMismatch, "a module is not a value", e.span, "a module name");
-                    Type::Bottom
+                    hir::Expr::error(e.span)
                 }
             },
             ExprKind::Index(base, index) => {
-                let bt = self.value(base);
-                let it = self.value(index);
-                if let ExprKind::Int(i) = index.kind
-                    && i < 0
+                let b = self.value(base);
+                let i = self.value(index);
+                if let ExprKind::Int(v) = index.kind
+                    && v < 0
                 {
                     self.error(Code::InvalidIndex, "collection indexes must be non-negative", index.span, "a negative index");
                 }
-                if !it.is_numeric() && it != Type::Bottom {
+                if !i.ty.is_numeric() && i.ty != Type::Bottom {
+                    let it = &i.ty;
                     self.error(Code::InvalidIndex, format!("an index must be a number, not `{it}`"), index.span, format!("`{it}`"));
                 }
-                match (&bt, bt.element()) {
+                let ty = match (&b.ty, b.ty.element()) {
                     (Type::StreamMap(_), _) => {
                         self.error(
                             Code::TypeMismatch,
@@ -753,15 +876,17 @@ impl Checker<'_> {
                         );
                         Type::Bottom
                     }
-                }
+                };
+                hir::Expr { kind: hir::ExprKind::Index(Box::new(b), Box::new(i)), ty, span: e.span }
             }
-            ExprKind::Call { .. } => {
-                let results = self.call(e);
-                match results.len() {
-                    1 => results.into_iter().next().unwrap_or(Type::Bottom),
+            ExprKind::Call { .. } => match self.call(e) {
+                Checked::Value(v) => v,
+                Checked::Failed => hir::Expr::error(e.span),
+                Checked::Call(call) => match call.results.len() {
+                    1 => hir::Expr { ty: call.results[0].clone(), kind: hir::ExprKind::Call(Box::new(call)), span: e.span },
                     0 => {
                         self.error(Code::TypeMismatch, "this call returns nothing, so it has no value", e.span, "returns `()`");
-                        Type::Bottom
+                        hir::Expr::error(e.span)
                     }
                     n => {
                         self.error(
@@ -770,45 +895,49 @@ impl Checker<'_> {
                             e.span,
                             "bind them with `a, b <- ...`",
                         );
-                        Type::Bottom
+                        hir::Expr::error(e.span)
                     }
-                }
-            }
+                },
+            },
             ExprKind::Not(inner) => {
-                let t = self.value(inner);
-                self.expect(&Type::Scalar(ScalarType::Bool), &t, inner.span, "the operand of `!`");
-                Type::Scalar(ScalarType::Bool)
+                let v = self.value(inner);
+                self.expect(&Type::Scalar(ScalarType::Bool), &v.ty, inner.span, "the operand of `!`");
+                hir::Expr { kind: hir::ExprKind::Not(Box::new(v)), ty: Type::Scalar(ScalarType::Bool), span: e.span }
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, e.span),
             ExprKind::Collection(kind, items) => {
                 let mut el = Type::Bottom;
+                let mut checked = Vec::with_capacity(items.len());
                 for item in items {
-                    let t = self.value(item);
-                    match unify(&el, &t) {
+                    let v = self.value(item);
+                    match unify(&el, &v.ty) {
                         Some(u) => el = u,
                         None => self.push(
                             Diagnostic::error(
                                 Code::TypeMismatch,
-                                format!("the elements of a collection must have one type; `{t}` does not fit `{el}`"),
+                                format!("the elements of a collection must have one type; `{}` does not fit `{el}`", v.ty),
                             )
-                            .with_primary(item.span, format!("`{t}`")),
+                            .with_primary(item.span, format!("`{}`", v.ty)),
                         ),
                     }
+                    checked.push(v);
                 }
-                match kind {
+                let ty = match kind {
                     CollectionKind::Array => Type::Array(Box::new(el)),
                     CollectionKind::Option => Type::Option(Box::new(el)),
                     CollectionKind::Stream => Type::Stream(Box::new(el)),
-                }
+                };
+                hir::Expr { kind: hir::ExprKind::Collection(*kind, checked), ty, span: e.span }
             }
         }
     }
 
-    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) -> Type {
-        let ta = self.value(a);
-        let tb = self.value(b);
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) -> hir::Expr {
+        let va = self.value(a);
+        let vb = self.value(b);
+        let (ta, tb) = (va.ty.clone(), vb.ty.clone());
         let bool_t = Type::Scalar(ScalarType::Bool);
-        match op {
+        let ty = match op {
             BinOp::And | BinOp::Or => {
                 self.expect(&bool_t, &ta, a.span, &format!("the left side of `{}`", op.symbol()));
                 self.expect(&bool_t, &tb, b.span, &format!("the right side of `{}`", op.symbol()));
@@ -826,27 +955,28 @@ impl Checker<'_> {
             _ => {
                 let numbers_ok = self.integer_operands(op, (&ta, a.span), (&tb, b.span));
                 if matches!(op, BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq) {
-                    return bool_t;
-                }
-                if !numbers_ok || ta == Type::Bottom || tb == Type::Bottom {
-                    return Type::Bottom;
-                }
-                match numeric_result(&ta, &tb) {
-                    Some(t) => t,
-                    None => {
-                        self.push(
-                            Diagnostic::warning(
-                                Code::UnknownResultType,
-                                format!("the result type of `{ta} {} {tb}` is unknown, `i64` is used", op.symbol()),
-                            )
-                            .with_primary(span, "no common number type")
-                            .with_hint("convert one side so that both fit one type"),
-                        );
-                        Type::Scalar(ScalarType::I64)
+                    bool_t
+                } else if !numbers_ok || ta == Type::Bottom || tb == Type::Bottom {
+                    Type::Bottom
+                } else {
+                    match numeric_result(&ta, &tb) {
+                        Some(t) => t,
+                        None => {
+                            self.push(
+                                Diagnostic::warning(
+                                    Code::UnknownResultType,
+                                    format!("the result type of `{ta} {} {tb}` is unknown, `i64` is used", op.symbol()),
+                                )
+                                .with_primary(span, "no common number type")
+                                .with_hint("convert one side so that both fit one type"),
+                            );
+                            Type::Scalar(ScalarType::I64)
+                        }
                     }
                 }
             }
-        }
+        };
+        hir::Expr { kind: hir::ExprKind::Binary(op, Box::new(va), Box::new(vb)), ty, span }
     }
 
     /// Reports operands of an arithmetic or ordering operator that are not integers
@@ -872,35 +1002,51 @@ impl Checker<'_> {
         false
     }
 
-    /// Checks a call and gives its results.
-    fn call(&mut self, e: &Expr) -> Vec<Type> {
-        let ExprKind::Call { callee, abilities, args } = &e.kind else { return vec![self.value(e)] };
+    /// Checks a call expression.
+    fn call(&mut self, e: &Expr) -> Checked {
+        let ExprKind::Call { callee, abilities, args } = &e.kind else { return Checked::Value(self.value(e)) };
         // `value.copy(field = ...)` on a struct.
         if let ExprKind::Field(base, f) = &callee.kind
             && f.name == "copy"
-            && let Some(Target::Value(Type::Struct(s))) = self.peek_target(base)
+            && let Some(Target::Value(v)) = self.peek_target(base)
+            && let Type::Struct(s) = v.ty.clone()
         {
-            self.struct_args(&s.fields, &s.name, args, callee.span, true);
-            return vec![Type::Struct(s)];
+            let fields = self.struct_args(&s.fields, &s.name, args, callee.span, true);
+            return Checked::Value(hir::Expr { kind: hir::ExprKind::Copy(Box::new(v), fields), ty: Type::Struct(s), span: e.span });
         }
         let Some(target) = self.target(callee) else {
             self.skip_args(args);
-            return vec![Type::Bottom];
+            return Checked::Failed;
         };
-        let (arrow, name) = match target {
-            Target::Func(f) => (f.ty.clone(), f.name.clone()),
-            Target::Value(Type::Arrow(a)) => (a, callee_name(callee)),
-            Target::Value(Type::Bottom) => {
-                self.skip_args(args);
-                return vec![Type::Bottom];
-            }
+        let (arrow, name, callee_hir) = match target {
+            Target::Func(f) => (f.ty.clone(), f.name.clone(), Callee::Func { func: f, abilities: Vec::new() }),
+            Target::Value(v) => match (&v.ty, &v.kind) {
+                (Type::Arrow(a), hir::ExprKind::ServiceFunc { service, id, function }) => (
+                    a.clone(),
+                    callee_name(callee),
+                    Callee::Service { service: service.clone(), id: id.clone(), function: function.clone() },
+                ),
+                (Type::Arrow(a), hir::ExprKind::Field(map, method)) if matches!(map.ty, Type::StreamMap(_)) => {
+                    (a.clone(), callee_name(callee), Callee::MapMethod { map: map.clone(), method: method.clone() })
+                }
+                (Type::Arrow(a), _) => (a.clone(), callee_name(callee), Callee::Arrow(Box::new(v.clone()))),
+                (Type::Bottom, _) => {
+                    self.skip_args(args);
+                    return Checked::Failed;
+                }
+                (t, _) => {
+                    self.skip_args(args);
+                    self.error(Code::TypeMismatch, format!("`{t}` cannot be called"), callee.span, "not a function");
+                    return Checked::Failed;
+                }
+            },
             Target::TypeDef(Type::Struct(s)) => {
-                self.struct_args(&s.fields, &s.name, args, callee.span, false);
-                return vec![Type::Struct(s)];
+                let fields = self.struct_args(&s.fields, &s.name, args, callee.span, false);
+                return Checked::Value(hir::Expr { kind: hir::ExprKind::Construct(fields), ty: Type::Struct(s), span: e.span });
             }
             Target::TypeDef(Type::Ability(a)) => {
-                self.struct_args(&a.fields, &a.name, args, callee.span, false);
-                return vec![Type::Ability(a)];
+                let fields = self.struct_args(&a.fields, &a.name, args, callee.span, false);
+                return Checked::Value(hir::Expr { kind: hir::ExprKind::Construct(fields), ty: Type::Ability(a), span: e.span });
             }
             Target::Service(s, _) => {
                 self.skip_args(args);
@@ -909,48 +1055,58 @@ impl Checker<'_> {
                         .with_primary(callee.span, "not a function")
                         .with_hint(format!("for example `{}.{}(...)`", s.ty.name, s.ty.functions.first().map_or("f", |(n, _)| n.as_str()))),
                 );
-                return vec![Type::Bottom];
+                return Checked::Failed;
             }
             other => {
                 self.skip_args(args);
                 let what = match other {
-                    Target::Value(t) | Target::TypeDef(t) => format!("`{t}`"),
+                    Target::TypeDef(t) => format!("`{t}`"),
                     Target::Const(c) => format!("the constant of type `{}`", c.ty),
                     Target::Namespace(_) => "a module".into(),
                     _ => "this".into(),
                 };
                 self.error(Code::TypeMismatch, format!("{what} cannot be called"), callee.span, "not a function");
-                return vec![Type::Bottom];
+                return Checked::Failed;
             }
         };
-        self.call_abilities(&arrow, abilities, &name, callee.span);
-        let given: Vec<(Type, Span, bool)> = args.iter().map(|a| (self.value(&a.value), a.value.span, a.name.is_some())).collect();
-        if given.len() != arrow.domain.len() {
+        let passed = self.call_abilities(&arrow, abilities, &name, callee.span);
+        let callee_hir = match callee_hir {
+            Callee::Func { func, .. } => Callee::Func { func, abilities: passed },
+            other => other,
+        };
+        let checked: Vec<(hir::Expr, bool)> = args.iter().map(|a| (self.value(&a.value), a.name.is_some())).collect();
+        if checked.len() != arrow.domain.len() {
             self.push(
                 Diagnostic::error(
                     Code::ArgumentCount,
-                    format!("`{name}` takes {}, {} given", count(arrow.domain.len(), "argument"), given.len()),
+                    format!("`{name}` takes {}, {} given", count(arrow.domain.len(), "argument"), checked.len()),
                 )
                 .with_primary(e.span, "wrong number of arguments")
                 .with_hint(format!("its arguments are ({})", signature(&arrow))),
             );
         } else {
-            for (((t, span, named), (pname, expected)), arg) in given.iter().zip(&arrow.domain).zip(args) {
+            for (((v, named), (pname, expected)), arg) in checked.iter().zip(&arrow.domain).zip(args) {
                 self.literal_range(expected, &arg.value);
                 if *named {
-                    self.error(Code::InvalidStatement, "named arguments are for data and ability constructors", *span, "a named argument");
+                    self.error(Code::InvalidStatement, "named arguments are for data and ability constructors", v.span, "a named argument");
                 }
-                if !accepts(expected, t) {
+                if !accepts(expected, &v.ty) {
+                    let t = &v.ty;
                     let what = pname.as_ref().map_or_else(|| "the argument".to_string(), |p| format!("the argument `{p}`"));
                     self.push(
                         Diagnostic::error(Code::TypeMismatch, format!("{what} of `{name}` must be `{expected}`, but this is `{t}`"))
-                            .with_primary(*span, format!("`{t}`"))
+                            .with_primary(v.span, format!("`{t}`"))
                             .with_hint(describe_mismatch(expected, t)),
                     );
                 }
             }
         }
-        arrow.codomain.clone()
+        Checked::Call(hir::Call {
+            callee: callee_hir,
+            args: checked.into_iter().map(|(v, _)| v).collect(),
+            results: arrow.codomain.clone(),
+            span: e.span,
+        })
     }
 
     /// Like [`Self::target`], without reporting anything (for the `.copy` check).
@@ -958,6 +1114,7 @@ impl Checker<'_> {
         let before = self.diagnostics.len();
         let t = self.target(e);
         if self.diagnostics.len() != before {
+            self.diagnostics.truncate(before);
             return None;
         }
         t
@@ -969,7 +1126,8 @@ impl Checker<'_> {
         }
     }
 
-    fn call_abilities(&mut self, arrow: &ArrowType, given: &[ast::QualName], name: &str, span: Span) {
+    /// The abilities passed to a call with `{A, B}`.
+    fn call_abilities(&mut self, arrow: &ArrowType, given: &[ast::QualName], name: &str, span: Span) -> Vec<hir::Expr> {
         if given.len() != arrow.abilities.len() {
             let expected = arrow.abilities.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
             self.push(
@@ -984,19 +1142,30 @@ impl Checker<'_> {
                     format!("pass {expected} between `{{` and `}}`")
                 }),
             );
-            return;
+            return Vec::new();
         }
+        let mut passed = Vec::new();
         for (q, expected) in given.iter().zip(&arrow.abilities) {
             let path = path_expr(q);
-            let t = self.value(&path);
-            self.expect(expected, &t, q.span, "an ability passed in `{...}`");
+            let v = self.value(&path);
+            self.expect(expected, &v.ty, q.span, "an ability passed in `{...}`");
+            passed.push(v);
         }
+        passed
     }
 
     /// Arguments of a data or ability constructor (`copy` when `partial`): named, or a
     /// variable whose name is the field's.
-    fn struct_args(&mut self, fields: &[(String, Type)], type_name: &str, args: &[Arg], span: Span, partial: bool) {
+    fn struct_args(
+        &mut self,
+        fields: &[(String, Type)],
+        type_name: &str,
+        args: &[Arg],
+        span: Span,
+        partial: bool,
+    ) -> Vec<(String, hir::Expr)> {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut out = Vec::new();
         for arg in args {
             let field_name = match (&arg.name, &arg.value.kind) {
                 (Some(n), _) => n.name.clone(),
@@ -1012,15 +1181,16 @@ impl Checker<'_> {
                     continue;
                 }
             };
-            let t = self.value(&arg.value);
+            let v = self.value(&arg.value);
             let name_span = arg.name.as_ref().map_or(arg.value.span, |n| n.span);
             match fields.iter().find(|(n, _)| *n == field_name) {
                 Some((n, expected)) => {
                     if !seen.insert(n.as_str()) {
                         self.error(Code::Redefinition, format!("the field `{n}` is given twice"), name_span, "a second time");
                     }
-                    self.expect(expected, &t, arg.value.span, &format!("the field `{n}` of `{type_name}`"));
+                    self.expect(expected, &v.ty, arg.value.span, &format!("the field `{n}` of `{type_name}`"));
                     self.literal_range(expected, &arg.value);
+                    out.push((n.clone(), v));
                 }
                 None => {
                     let d = Diagnostic::error(Code::UnknownField, format!("`{type_name}` has no field `{field_name}`"))
@@ -1042,16 +1212,32 @@ impl Checker<'_> {
                 );
             }
         }
+        out
     }
 }
 
-/// The types of the built-in constants.
-fn builtin_value(name: &str) -> Option<Type> {
+/// A constant as an expression: its literal value.
+fn const_expr(c: &ConstDef, span: Span) -> hir::Expr {
+    hir::Expr { kind: hir::ExprKind::Literal(c.value.clone()), ty: c.ty.clone(), span }
+}
+
+/// The dotted text of a name path, for service lookups (`Lib.Srv`).
+fn path_text(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Name(n) => n.clone(),
+        ExprKind::Field(base, f) => format!("{}.{}", path_text(base), f.name),
+        _ => String::new(),
+    }
+}
+
+/// The built-in constants and their types.
+fn builtin_value(name: &str) -> Option<(&'static str, Type)> {
     Some(match name {
-        "INIT_PEER_ID" | "HOST_PEER_ID" => Type::Scalar(ScalarType::String),
-        "PARTICLE_TTL" => Type::Scalar(ScalarType::U32),
-        "PARTICLE_TIMESTAMP" => Type::Scalar(ScalarType::U64),
-        "LAST_ERROR" => error_type(),
+        "INIT_PEER_ID" => ("INIT_PEER_ID", Type::Scalar(ScalarType::String)),
+        "HOST_PEER_ID" => ("HOST_PEER_ID", Type::Scalar(ScalarType::String)),
+        "PARTICLE_TTL" => ("PARTICLE_TTL", Type::Scalar(ScalarType::U32)),
+        "PARTICLE_TIMESTAMP" => ("PARTICLE_TIMESTAMP", Type::Scalar(ScalarType::U64)),
+        "LAST_ERROR" => ("LAST_ERROR", error_type()),
         _ => return None,
     })
 }

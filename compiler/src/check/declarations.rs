@@ -35,8 +35,8 @@ pub(super) fn declare(
             Item::Const(c) => (&c.name, Def::Const(Rc::new(constant(c, scope, options, diagnostics)))),
             Item::Func(f) => {
                 let ty = Rc::new(resolve_arrow(&f.arrow, scope, diagnostics));
-                body::check_func(f, &ty, scope, diagnostics);
-                let def = FuncDef { name: f.name.name.clone(), ty, decl: Rc::new(f.clone()), module: m };
+                let body = body::check_func(f, &ty, scope, diagnostics);
+                let def = FuncDef { name: f.name.name.clone(), ty, body, module: m };
                 (&f.name, Def::Func(Rc::new(def)))
             }
             _ => continue,
@@ -122,20 +122,27 @@ fn service(s: &ast::ServiceDecl, scope: &Namespace, diagnostics: &mut Diagnostic
         }
         functions.push((member.name.name.clone(), (*arrow).clone()));
     }
-    if let Some(id) = &s.default_id {
-        let ok = match &id.kind {
-            ExprKind::Str(_) => true,
-            ExprKind::Name(n) => matches!(scope.defs.get(n), Some(Def::Const(c)) if matches!(c.value, ConstValue::Str(_))),
-            _ => false,
+    let default_id = s.default_id.as_ref().and_then(|id| {
+        let value = match &id.kind {
+            ExprKind::Str(v) => Some(v.clone()),
+            ExprKind::Name(n) => match scope.defs.get(n) {
+                Some(Def::Const(c)) => match &c.value {
+                    ConstValue::Str(v) => Some(v.clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
         };
-        if !ok {
+        if value.is_none() {
             diagnostics.push(
                 Diagnostic::error(Code::TypeMismatch, "a service's default id must be a string literal or a string constant")
                     .with_primary(id.span, "not a string"),
             );
         }
-    }
-    ServiceDef { ty: Rc::new(ServiceType { name: s.name.name.clone(), functions }), default_id: s.default_id.clone(), span: s.span }
+        value
+    });
+    ServiceDef { ty: Rc::new(ServiceType { name: s.name.name.clone(), functions }), default_id, span: s.span }
 }
 
 fn constant(c: &ast::ConstDecl, scope: &Namespace, options: &CheckOptions, diagnostics: &mut Diagnostics) -> ConstDef {

@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::modules::ModuleGraph;
-use crate::syntax::ast::{self, Declares, Expr, Item};
+use crate::syntax::ast::{self, Declares, Item};
 use crate::types::{ArrowType, ServiceType, Type};
 
 /// Options that change checking: values for `?=` constants given on the command line.
@@ -54,8 +54,9 @@ impl Def {
 #[derive(Debug)]
 pub struct ServiceDef {
     pub ty: Rc<ServiceType>,
-    /// The id given in the declaration, `service Srv("id")`.
-    pub default_id: Option<Expr>,
+    /// The id given in the declaration, `service Srv("id")` (a string literal or a
+    /// string constant).
+    pub default_id: Option<String>,
     pub span: Span,
 }
 
@@ -63,8 +64,8 @@ pub struct ServiceDef {
 pub struct FuncDef {
     pub name: String,
     pub ty: Rc<ArrowType>,
-    /// The declaration, kept for lowering.
-    pub decl: Rc<ast::FuncDecl>,
+    /// The checked body, for lowering.
+    pub body: crate::hir::Body,
     /// The module it is declared in (index into the graph).
     pub module: usize,
 }
