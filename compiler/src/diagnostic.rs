@@ -301,6 +301,8 @@ codes! {
     /// A statement in a place or form the language does not allow (a return that is
     /// not last, a push to something that is not a stream, ...).
     InvalidStatement = "invalid-statement" (Error),
+    /// The program checks, but lowering it to AIR is not built for a construct it uses.
+    Unsupported = "unsupported" (Error),
 }
 
 impl fmt::Display for Code {

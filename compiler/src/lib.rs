@@ -22,6 +22,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod hir;
 pub mod limits;
+pub mod lower;
 pub mod modules;
 pub mod suggest;
 pub mod syntax;

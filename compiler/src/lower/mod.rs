@@ -1,0 +1,868 @@
+//! Lowering a checked function to AIR.
+//!
+//! AIR has no calls, so every function, closure and ability arrow is inlined where it
+//! is called: its locals are bound to the values given (data by value, streams by
+//! reference, arrows as closures carrying the scope they were defined in). Expressions
+//! are unfolded into instructions that run before their consumer (`ap`, canon, calls
+//! to the `math` and `cmp` builtins), and statements become `seq`, `par`, `xor`,
+//! `fold`, `new` and `match`. The exported function is wrapped in the calling
+//! convention of the design: arguments from `getDataSrv`, the result to
+//! `callbackSrv.response`, an unhandled error to `errorHandlingSrv.error`.
+//!
+//! Not lowered yet (each refused with a diagnostic): `on` and `parseq` (the topology
+//! pass that adds hops between peers), stream map methods.
+
+pub mod air;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use self::air::{Air, Id, Node, Value};
+use crate::check::{ConstValue, FuncDef};
+use crate::diagnostic::{Code, Diagnostic, Span};
+use crate::hir::{self, Bind, Callee, ExprKind, LocalId, StmtKind};
+use crate::syntax::ast::{BinOp, CollectionKind, ForMode, ParPrefix};
+use crate::types::Type;
+
+/// Inlining deeper than this is refused (functions call functions; there is no
+/// recursion, but a long chain could still exhaust the stack).
+pub const MAX_INLINE_DEPTH: usize = 64;
+
+const INIT: &str = "%init_peer_id%";
+
+/// Options of the calling convention.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LowerOptions {
+    /// Do not fetch `-relay-`; `HOST_PEER_ID` is the init peer.
+    pub no_relay: bool,
+    /// Do not wrap the function in the `errorHandlingSrv` handler.
+    pub no_xor: bool,
+}
+
+/// The AIR script of an exported function, or why it cannot be lowered.
+pub fn lower_function(func: &Rc<FuncDef>, options: LowerOptions) -> Result<String, Vec<Diagnostic>> {
+    let mut lower = Lower { air: Air::default(), used: BTreeSet::new(), diagnostics: Vec::new(), options, depth: 0 };
+    let root = lower.entry(func);
+    if lower.diagnostics.is_empty() { Ok(lower.air.print(root)) } else { Err(lower.diagnostics) }
+}
+
+/// What a local stands for while its body is lowered.
+#[derive(Debug, Clone)]
+enum Bound {
+    /// A data value: an AIR variable, literal or lens.
+    Value(Value),
+    /// A stream or stream map, by its AIR name (`$s`, `%m`).
+    Stream(Value),
+    /// A closure and the scope it was defined in.
+    Closure(Rc<hir::Closure>, Rc<FuncDef>, Env),
+    Func(Rc<FuncDef>),
+    /// A service function: the id value and the function name.
+    ServiceFunc(Value, String),
+    /// A service used as an ability: its id value.
+    Service(Value),
+    /// An ability value: its fields.
+    Ability(Rc<BTreeMap<String, Bound>>),
+    /// An arrow argument of the exported function, served as `callbackSrv.<name>`.
+    Callback(String),
+    /// A value that failed to lower (already reported).
+    Error,
+}
+
+type Env = BTreeMap<LocalId, Bound>;
+
+/// A body being lowered: the function whose locals it uses and their bindings.
+struct Scope {
+    func: Rc<FuncDef>,
+    env: Env,
+}
+
+impl Scope {
+    fn local(&self, id: LocalId) -> &hir::Local {
+        self.func.body.local(id)
+    }
+}
+
+struct Lower {
+    air: Air,
+    used: BTreeSet<String>,
+    diagnostics: Vec<Diagnostic>,
+    options: LowerOptions,
+    depth: usize,
+}
+
+impl Lower {
+    fn unsupported(&mut self, what: &str, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(Code::Unsupported, format!("{what} cannot be compiled to AIR yet"))
+                .with_primary(span, "not lowered yet")
+                .with_hint("`aqua check` accepts it; lowering it to AIR is still being built"),
+        );
+    }
+
+    /// A fresh AIR name: `base`, then `base-0`, `base-1`, ...
+    fn fresh(&mut self, base: &str) -> String {
+        let base = base.replace('.', "_");
+        if self.used.insert(base.clone()) {
+            return base;
+        }
+        (0..).map(|i| format!("{base}-{i}")).find(|n| self.used.insert(n.clone())).unwrap_or(base)
+    }
+
+    /// A fresh name that always carries a suffix (fold items: `x-0`).
+    fn fresh_suffixed(&mut self, base: &str) -> String {
+        let base = base.replace('.', "_");
+        (0..).map(|i| format!("{base}-{i}")).find(|n| self.used.insert(n.clone())).unwrap_or(base)
+    }
+
+    fn call_node(&mut self, service: Value, function: &str, args: Vec<Value>, output: Option<Value>) -> Id {
+        self.air.add(Node::Call { peer: INIT.into(), service, function: quote(function), args, output })
+    }
+
+    /// The exported function with the calling convention around it.
+    fn entry(&mut self, func: &Rc<FuncDef>) -> Id {
+        let mut scope = Scope { func: func.clone(), env: Env::new() };
+        let mut items = Vec::new();
+        if !self.options.no_relay {
+            self.used.insert("-relay-".into());
+            items.push(self.air.add(Node::Call {
+                peer: INIT.into(),
+                service: quote("getDataSrv"),
+                function: quote("-relay-"),
+                args: vec![],
+                output: Some("-relay-".into()),
+            }));
+        }
+        let body = &func.body;
+        for &param in &body.params {
+            let local = body.local(param).clone();
+            let bound = match &local.ty {
+                Type::Arrow(_) => Bound::Callback(local.name.clone()),
+                Type::Stream(_) => {
+                    // A stream argument arrives as an array and is pushed into a fresh stream.
+                    let iter = self.fresh(&format!("{}-iter", local.name));
+                    let item = self.fresh_suffixed(&format!("{}-item", local.name));
+                    let stream = format!("${}", self.fresh(&format!("-{}-arg-", local.name)));
+                    let get = self.call_node(quote("getDataSrv"), &local.name, vec![], Some(iter.clone()));
+                    let ap = self.air.add(Node::Ap { value: item.clone(), dest: stream.clone() });
+                    let next = self.air.add(Node::Next(item.clone()));
+                    let body = self.air.seq(vec![ap, next]);
+                    let null = self.air.null();
+                    let fold = self.air.add(Node::Fold { iterable: iter, item, body, last: Some(null) });
+                    items.push(self.air.seq(vec![get, fold]));
+                    Bound::Stream(stream)
+                }
+                _ => {
+                    let var = self.fresh(&format!("-{}-arg-", local.name));
+                    items.push(self.call_node(quote("getDataSrv"), &local.name, vec![], Some(var.clone())));
+                    Bound::Value(var)
+                }
+            };
+            scope.env.insert(param, bound);
+        }
+        let (mut stmts, streams) = self.block_items(&mut scope, &body.block);
+        items.append(&mut stmts);
+        let mut results = Vec::new();
+        for e in &body.results {
+            let v = self.expr(&mut scope, e, &mut items);
+            results.push(self.response_value(&scope, v, &e.ty, &mut items, e.span));
+        }
+        if !func.ty.codomain.is_empty() {
+            let response = self.call_node(quote("callbackSrv"), "response", results, None);
+            items.push(response);
+        }
+        let mut root = self.air.seq(items);
+        for s in streams.into_iter().rev() {
+            root = self.air.new_scope(s, root);
+        }
+        if self.options.no_xor {
+            return root;
+        }
+        let handler = self.call_node(quote("errorHandlingSrv"), "error", vec![":error:".into(), "0".into()], None);
+        self.air.xor(root, handler)
+    }
+
+    /// A result of the exported function as sent to the client: streams become arrays.
+    fn response_value(&mut self, scope: &Scope, v: Bound, ty: &Type, out: &mut Vec<Id>, span: Span) -> Value {
+        match v {
+            Bound::Stream(s) if matches!(ty, Type::Stream(_)) => {
+                let name = s.trim_start_matches('$');
+                let fix = format!("#{}", self.fresh(&format!("-{name}-fix")));
+                let flat = self.fresh(&format!("-{name}-flat"));
+                out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: s.clone(), dest: fix.clone() }));
+                out.push(self.air.add(Node::Ap { value: fix, dest: flat.clone() }));
+                flat
+            }
+            other => self.data(scope, other, span),
+        }
+    }
+
+    /// A bound value that must be data.
+    fn data(&mut self, _scope: &Scope, v: Bound, span: Span) -> Value {
+        match v {
+            Bound::Value(v) | Bound::Stream(v) => v,
+            Bound::Error => "[]".into(),
+            _ => {
+                self.unsupported("an arrow or an ability used as data", span);
+                "[]".into()
+            }
+        }
+    }
+
+    /// The instructions of a block, and the streams declared in it (to be restricted
+    /// with `new` around it).
+    fn block_items(&mut self, scope: &mut Scope, block: &hir::Block) -> (Vec<Id>, Vec<Value>) {
+        let mut items: Vec<Id> = Vec::new();
+        let mut streams = Vec::new();
+        for stmt in &block.stmts {
+            let mut ops = Vec::new();
+            self.stmt(scope, stmt, &mut ops, &mut streams);
+            let this = self.air.seq(ops);
+            match stmt.prefix {
+                Some(ParPrefix::Par) => {
+                    let previous = items.pop().unwrap_or_else(|| self.air.null());
+                    let par = self.air.par(previous, this);
+                    items.push(par);
+                }
+                Some(ParPrefix::Co) => {
+                    let null = self.air.null();
+                    let par = self.air.par(this, null);
+                    items.push(par);
+                }
+                None => items.push(this),
+            }
+        }
+        (items, streams)
+    }
+
+    /// A nested block: its instructions with its streams restricted to it.
+    fn block(&mut self, scope: &mut Scope, block: &hir::Block) -> Id {
+        let (items, streams) = self.block_items(scope, block);
+        let mut id = self.air.seq(items);
+        for s in streams.into_iter().rev() {
+            id = self.air.new_scope(s, id);
+        }
+        id
+    }
+
+    fn stmt(&mut self, scope: &mut Scope, stmt: &hir::Stmt, out: &mut Vec<Id>, streams: &mut Vec<Value>) {
+        match &stmt.kind {
+            StmtKind::Call { call, binds } => {
+                let results = self.call(scope, call, out);
+                for (bind, result) in binds.iter().zip(results) {
+                    match bind {
+                        Bind::New(local) => {
+                            scope.env.insert(*local, result);
+                        }
+                        Bind::Push(stream) => {
+                            let value = self.data(scope, result, call.span);
+                            if let Some(Bound::Stream(s)) = scope.env.get(stream).cloned() {
+                                out.push(self.air.add(Node::Ap { value, dest: s }));
+                            }
+                        }
+                    }
+                }
+            }
+            StmtKind::CallToMap { call, .. } => self.unsupported("pushing a call's key and value to a stream map", call.span),
+            StmtKind::Assign { local, value } => {
+                let v = self.expr(scope, value, out);
+                scope.env.insert(*local, v);
+            }
+            StmtKind::Closure(c) => {
+                let bound = Bound::Closure(c.clone(), scope.func.clone(), scope.env.clone());
+                scope.env.insert(c.local, bound);
+            }
+            StmtKind::Declare(local) => {
+                let l = scope.local(*local);
+                let sigil = if matches!(l.ty, Type::StreamMap(_)) { "%" } else { "$" };
+                let name = format!("{sigil}{}", self.fresh(&l.name));
+                streams.push(name.clone());
+                scope.env.insert(*local, Bound::Stream(name));
+            }
+            StmtKind::Push { stream, key, value } => {
+                let v = self.expr(scope, value, out);
+                let v = self.data(scope, v, value.span);
+                let Some(Bound::Stream(s)) = scope.env.get(stream).cloned() else { return };
+                match key {
+                    None => out.push(self.air.add(Node::Ap { value: v, dest: s })),
+                    Some(k) => {
+                        let kb = self.expr(scope, k, out);
+                        let key = self.data(scope, kb, k.span);
+                        out.push(self.air.add(Node::ApMap { key, value: v, map: s }));
+                    }
+                }
+            }
+            StmtKind::On { .. } => self.unsupported("`on` (moving execution to another peer)", stmt.span),
+            StmtKind::Parseq { .. } => self.unsupported("`parseq`", stmt.span),
+            StmtKind::Join(values) => {
+                for v in values {
+                    // Reading a value waits for it; indexing a stream builds its gate.
+                    self.expr(scope, v, out);
+                }
+            }
+            StmtKind::For { key, item, iterable, mode, body } => self.for_loop(scope, *key, *item, iterable, *mode, body, out),
+            StmtKind::If { cond, then, otherwise } => self.if_else(scope, cond, then, otherwise.as_ref(), out),
+            StmtKind::Try { body, catch, otherwise } => {
+                let body_id = self.block(scope, body);
+                let mut recovery = Vec::new();
+                if let Some((e, b)) = catch {
+                    scope.env.insert(*e, Bound::Value(":error:".into()));
+                    recovery.push(self.block(scope, b));
+                }
+                if let Some(b) = otherwise {
+                    recovery.push(self.block(scope, b));
+                }
+                let recovery = match recovery.len() {
+                    0 => self.air.null(),
+                    1 => recovery[0],
+                    _ => self.air.xor(recovery[0], recovery[1]),
+                };
+                out.push(self.air.xor(body_id, recovery));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "the parts of a `for` statement")]
+    fn for_loop(
+        &mut self,
+        scope: &mut Scope,
+        key: Option<LocalId>,
+        item: LocalId,
+        iterable: &hir::Expr,
+        mode: Option<ForMode>,
+        body: &hir::Block,
+        out: &mut Vec<Id>,
+    ) {
+        if key.is_some() || matches!(iterable.ty, Type::StreamMap(_)) {
+            self.unsupported("iterating over a stream map", iterable.span);
+            return;
+        }
+        let it = self.expr(scope, iterable, out);
+        let mut it = self.data(scope, it, iterable.span);
+        // A stream is iterated live only by `rec`; otherwise over a snapshot.
+        if it.starts_with('$') && mode != Some(ForMode::Rec) {
+            let canon = format!("#{}_canon", self.fresh(it.trim_start_matches('$')));
+            out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: it.clone(), dest: canon.clone() }));
+            it = canon;
+        }
+        let name = scope.local(item).name.clone();
+        let var = self.fresh_suffixed(&name);
+        scope.env.insert(item, Bound::Value(var.clone()));
+        let inner = self.block(scope, body);
+        let next = self.air.add(Node::Next(var.clone()));
+        match mode {
+            None => {
+                let b = self.air.seq(vec![inner, next]);
+                let null = self.air.null();
+                out.push(self.air.add(Node::Fold { iterable: it, item: var, body: b, last: Some(null) }));
+            }
+            Some(ForMode::Try) => {
+                let b = self.air.xor(inner, next);
+                let null = self.air.null();
+                out.push(self.air.add(Node::Fold { iterable: it, item: var, body: b, last: Some(null) }));
+            }
+            Some(ForMode::Par | ForMode::Rec) => {
+                let b = self.air.par(inner, next);
+                let never = self.air.add(Node::Never);
+                let fold = self.air.add(Node::Fold { iterable: it, item: var, body: b, last: Some(never) });
+                let null = self.air.null();
+                out.push(self.air.par(fold, null));
+            }
+        }
+    }
+
+    /// `if`: `match` on the condition; a failed match (10001) runs the else branch,
+    /// and errors of either branch are re-thrown unchanged.
+    fn if_else(&mut self, scope: &mut Scope, cond: &hir::Expr, then: &hir::Block, otherwise: Option<&hir::Block>, out: &mut Vec<Id>) {
+        let (left, right, negate) = match &cond.kind {
+            ExprKind::Binary(op @ (BinOp::Eq | BinOp::NotEq), a, b) => {
+                let av = self.expr(scope, a, out);
+                let l = self.data(scope, av, a.span);
+                let bv = self.expr(scope, b, out);
+                let r = self.data(scope, bv, b.span);
+                (l, r, *op == BinOp::NotEq)
+            }
+            _ => {
+                let c = self.expr(scope, cond, out);
+                (self.data(scope, c, cond.span), "true".into(), false)
+            }
+        };
+        let then_id = self.block(scope, then);
+        let matched = self.air.add(Node::Match { left, right, body: then_id, negate });
+        let if_error = self.fresh("-if-error-");
+        let save = self.air.add(Node::Ap { value: ":error:".into(), dest: if_error.clone() });
+        match otherwise {
+            None => {
+                let null = self.air.null();
+                let is_mismatch =
+                    self.air.add(Node::Match { left: ":error:.$.error_code".into(), right: "10001".into(), body: null, negate: false });
+                let rethrow = self.air.add(Node::Fail(if_error.clone()));
+                let check = self.air.xor(is_mismatch, rethrow);
+                let recovery = self.air.seq(vec![save, check]);
+                let x = self.air.xor(matched, recovery);
+                out.push(self.air.new_scope(if_error, x));
+            }
+            Some(else_block) => {
+                let if_else_error = self.fresh("-if-else-error-");
+                let else_error = self.fresh("-else-error-");
+                let else_id = self.block(scope, else_block);
+                let run_else =
+                    self.air.add(Node::Match { left: ":error:.$.error_code".into(), right: "10001".into(), body: else_id, negate: false });
+                // Which error to re-throw: the `if` branch's own error, or the else branch's.
+                let save_else = self.air.add(Node::Ap { value: ":error:".into(), dest: else_error.clone() });
+                let pick_if = self.air.add(Node::Ap { value: if_error.clone(), dest: if_else_error.clone() });
+                let pick_if =
+                    self.air.add(Node::Match { left: ":error:.$.error_code".into(), right: "10001".into(), body: pick_if, negate: false });
+                let pick_else = self.air.add(Node::Ap { value: else_error.clone(), dest: if_else_error.clone() });
+                let pick = self.air.xor(pick_if, pick_else);
+                let picked = self.air.seq(vec![save_else, pick]);
+                let fail = self.air.add(Node::Fail(if_else_error.clone()));
+                let rethrow = self.air.seq(vec![picked, fail]);
+                let else_or_rethrow = self.air.xor(run_else, rethrow);
+                let recovery = self.air.seq(vec![save, else_or_rethrow]);
+                let x = self.air.xor(matched, recovery);
+                let n1 = self.air.new_scope(if_error, x);
+                let n2 = self.air.new_scope(else_error, n1);
+                out.push(self.air.new_scope(if_else_error, n2));
+            }
+        }
+    }
+
+    /// A call: service calls become `call`, functions and closures are inlined.
+    fn call(&mut self, scope: &mut Scope, call: &hir::Call, out: &mut Vec<Id>) -> Vec<Bound> {
+        let mut args = Vec::new();
+        for a in &call.args {
+            args.push(self.expr(scope, a, out));
+        }
+        match &call.callee {
+            Callee::Service { id, function, .. } => {
+                let idb = self.expr(scope, id, out);
+                let id = self.data(scope, idb, id.span);
+                self.service_call(scope, id, function, args, call, out)
+            }
+            Callee::Func { func, abilities } => {
+                let abilities: Vec<Bound> = abilities.iter().map(|a| self.expr(scope, a, out)).collect();
+                self.inline(func, args, abilities, call.span, out)
+            }
+            Callee::Arrow(e) => {
+                let arrow = self.expr(scope, e, out);
+                self.call_bound(scope, arrow, args, call, out)
+            }
+            Callee::MapMethod { .. } => {
+                self.unsupported("stream map methods", call.span);
+                call.results.iter().map(|_| Bound::Error).collect()
+            }
+        }
+    }
+
+    fn call_bound(&mut self, scope: &mut Scope, arrow: Bound, args: Vec<Bound>, call: &hir::Call, out: &mut Vec<Id>) -> Vec<Bound> {
+        match arrow {
+            Bound::Func(f) => self.inline(&f, args, vec![], call.span, out),
+            Bound::ServiceFunc(id, function) => self.service_call(scope, id, &function, args, call, out),
+            Bound::Callback(name) => {
+                let service = quote("callbackSrv");
+                self.service_call(scope, service, &name, args, call, out)
+            }
+            Bound::Closure(c, func, env) => self.inline_closure(&c, &func, env, args, call.span, out),
+            _ => call.results.iter().map(|_| Bound::Error).collect(),
+        }
+    }
+
+    fn service_call(
+        &mut self,
+        scope: &Scope,
+        service: Value,
+        function: &str,
+        args: Vec<Bound>,
+        call: &hir::Call,
+        out: &mut Vec<Id>,
+    ) -> Vec<Bound> {
+        let args: Vec<Value> = args.into_iter().map(|a| self.data(scope, a, call.span)).collect();
+        let output = if call.results.is_empty() { None } else { Some(self.fresh("ret")) };
+        out.push(self.call_node(service, function, args, output.clone()));
+        output.map(|o| vec![Bound::Value(o)]).unwrap_or_default()
+    }
+
+    /// Inlines a top-level function: its parameters bound to the arguments.
+    fn inline(&mut self, func: &Rc<FuncDef>, args: Vec<Bound>, abilities: Vec<Bound>, span: Span, out: &mut Vec<Id>) -> Vec<Bound> {
+        let mut env = Env::new();
+        for (p, a) in func.body.params.iter().zip(args) {
+            env.insert(*p, a);
+        }
+        for (p, a) in func.body.abilities.iter().zip(abilities) {
+            env.insert(*p, a);
+        }
+        let func = func.clone();
+        self.inline_body(&func, env, &func.body.block, &func.body.results, span, out)
+    }
+
+    fn inline_closure(
+        &mut self,
+        c: &hir::Closure,
+        func: &Rc<FuncDef>,
+        mut env: Env,
+        args: Vec<Bound>,
+        span: Span,
+        out: &mut Vec<Id>,
+    ) -> Vec<Bound> {
+        for (p, a) in c.params.iter().zip(args) {
+            env.insert(*p, a);
+        }
+        self.inline_body(func, env, &c.block, &c.results, span, out)
+    }
+
+    fn inline_body(
+        &mut self,
+        func: &Rc<FuncDef>,
+        env: Env,
+        block: &hir::Block,
+        results: &[hir::Expr],
+        span: Span,
+        out: &mut Vec<Id>,
+    ) -> Vec<Bound> {
+        if self.depth >= MAX_INLINE_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::error(Code::Limit, format!("functions call each other more than {MAX_INLINE_DEPTH} levels deep"))
+                    .with_primary(span, "too deep to inline"),
+            );
+            return results.iter().map(|_| Bound::Error).collect();
+        }
+        self.depth += 1;
+        let mut scope = Scope { func: func.clone(), env };
+        let (mut items, streams) = self.block_items(&mut scope, block);
+        let mut values = Vec::new();
+        for e in results {
+            values.push(self.expr(&mut scope, e, &mut items));
+        }
+        // Streams the function returns stay visible to the caller; the others are
+        // fresh for each call.
+        let returned: BTreeSet<String> =
+            values.iter().filter_map(|v| if let Bound::Stream(s) = v { Some(s.clone()) } else { None }).collect();
+        let mut id = self.air.seq(items);
+        for s in streams.into_iter().rev().filter(|s| !returned.contains(s)) {
+            id = self.air.new_scope(s, id);
+        }
+        out.push(id);
+        self.depth -= 1;
+        values
+    }
+
+    /// Lowers an expression: its instructions go to `out`, its value is returned.
+    fn expr(&mut self, scope: &mut Scope, e: &hir::Expr, out: &mut Vec<Id>) -> Bound {
+        match &e.kind {
+            ExprKind::Literal(v) => Bound::Value(literal(v)),
+            ExprKind::InitPeerId => Bound::Value(INIT.into()),
+            ExprKind::Builtin(name) => Bound::Value(
+                match *name {
+                    "INIT_PEER_ID" => INIT,
+                    "HOST_PEER_ID" if self.options.no_relay => INIT,
+                    "HOST_PEER_ID" => "-relay-",
+                    "PARTICLE_TTL" => "%ttl%",
+                    "PARTICLE_TIMESTAMP" => "%timestamp%",
+                    _ => ":error:",
+                }
+                .into(),
+            ),
+            ExprKind::Local(id) => scope.env.get(id).cloned().unwrap_or(Bound::Error),
+            ExprKind::Field(base, field) => match self.expr(scope, base, out) {
+                Bound::Ability(fields) => fields.get(field).cloned().unwrap_or(Bound::Error),
+                Bound::Service(id) => Bound::ServiceFunc(id, field.clone()),
+                Bound::Value(v) => Bound::Value(lens(&v, &format!(".{field}"))),
+                Bound::Error => Bound::Error,
+                _ => {
+                    self.unsupported("this field access", e.span);
+                    Bound::Error
+                }
+            },
+            ExprKind::Index(base, index) => {
+                let b = self.expr(scope, base, out);
+                let i = self.expr(scope, index, out);
+                let i = self.data(scope, i, index.span);
+                match b {
+                    Bound::Stream(s) => self.gate(s, &i, index, out),
+                    Bound::Value(v) => Bound::Value(lens(&v, &format!(".[{i}]"))),
+                    _ => Bound::Error,
+                }
+            }
+            ExprKind::Length(base) => {
+                let b = self.expr(scope, base, out);
+                let (functor, name) = match b {
+                    Bound::Stream(s) => {
+                        let name = s.trim_start_matches('$').to_string();
+                        let c = format!("#{}", self.fresh(&format!("{name}_to_functor")));
+                        out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: s, dest: c.clone() }));
+                        (c, name)
+                    }
+                    Bound::Value(v) if !v.contains('.') && !v.starts_with('"') => {
+                        let f = self.fresh(&format!("{v}_to_functor"));
+                        out.push(self.air.add(Node::Ap { value: v.clone(), dest: f.clone() }));
+                        (f, v)
+                    }
+                    Bound::Value(v) => {
+                        let f = self.fresh("length_of");
+                        out.push(self.air.add(Node::Ap { value: v, dest: f.clone() }));
+                        (f.clone(), f)
+                    }
+                    _ => return Bound::Error,
+                };
+                let len = self.fresh(&format!("{name}_length"));
+                out.push(self.air.add(Node::Ap { value: format!("{functor}.length"), dest: len.clone() }));
+                Bound::Value(len)
+            }
+            ExprKind::Call(call) => self.call(scope, call, out).into_iter().next().unwrap_or(Bound::Error),
+            ExprKind::Binary(op, a, b) => self.binary(scope, *op, a, b, out),
+            ExprKind::Not(a) => {
+                let v = self.expr(scope, a, out);
+                let v = self.data(scope, v, a.span);
+                let not = self.fresh("not");
+                let f = self.air.add(Node::Ap { value: "false".into(), dest: not.clone() });
+                let m = self.air.add(Node::Match { left: v, right: "true".into(), body: f, negate: false });
+                let t = self.air.add(Node::Ap { value: "true".into(), dest: not.clone() });
+                out.push(self.air.xor(m, t));
+                Bound::Value(not)
+            }
+            ExprKind::Collection(kind, items) => self.collection(scope, *kind, items, out),
+            ExprKind::Construct(fields) => match &e.ty {
+                Type::Ability(_) => {
+                    let mut map = BTreeMap::new();
+                    for (name, v) in fields {
+                        let b = self.expr(scope, v, out);
+                        map.insert(name.clone(), b);
+                    }
+                    Bound::Ability(Rc::new(map))
+                }
+                Type::Struct(s) => {
+                    let name = s.name.clone();
+                    self.object(scope, &name, None, fields, out)
+                }
+                _ => Bound::Error,
+            },
+            ExprKind::Copy(base, fields) => {
+                let Type::Struct(s) = &e.ty else { return Bound::Error };
+                let b = self.expr(scope, base, out);
+                let b = self.data(scope, b, base.span);
+                let all: Vec<String> = s.fields.iter().map(|(n, _)| n.clone()).collect();
+                let name = s.name.clone();
+                self.object(scope, &name, Some((b, all)), fields, out)
+            }
+            ExprKind::Func(f) => Bound::Func(f.clone()),
+            ExprKind::ServiceFunc { id, function, .. } => {
+                let b = self.expr(scope, id, out);
+                let id = self.data(scope, b, id.span);
+                Bound::ServiceFunc(id, function.clone())
+            }
+            ExprKind::Service { id, .. } => {
+                let b = self.expr(scope, id, out);
+                Bound::Service(self.data(scope, b, id.span))
+            }
+            ExprKind::Error => Bound::Error,
+        }
+    }
+
+    /// A data value built field by field in a stream map, then canonicalised into an
+    /// object; `copy` first takes the fields of `base` not given.
+    fn object(
+        &mut self,
+        scope: &mut Scope,
+        type_name: &str,
+        base: Option<(Value, Vec<String>)>,
+        fields: &[(String, hir::Expr)],
+        out: &mut Vec<Id>,
+    ) -> Bound {
+        let suffix = if base.is_some() { "_obj_copy" } else { "_obj" };
+        let map = format!("%{}", self.fresh(&format!("{type_name}{suffix}_map")));
+        let obj = self.fresh(&format!("{type_name}{suffix}"));
+        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        if let Some((b, all)) = base {
+            for f in all {
+                values.insert(f.clone(), lens(&b, &format!(".{f}")));
+            }
+        }
+        for (name, v) in fields {
+            let bv = self.expr(scope, v, out);
+            values.insert(name.clone(), self.data(scope, bv, v.span));
+        }
+        let mut aps = Vec::new();
+        for (k, v) in values {
+            aps.push(self.air.add(Node::ApMap { key: quote(&k), value: v, map: map.clone() }));
+        }
+        aps.push(self.air.add(Node::Canon { peer: INIT.into(), stream: map.clone(), dest: obj.clone() }));
+        let body = self.air.seq(aps);
+        out.push(self.air.new_scope(map, body));
+        Bound::Value(obj)
+    }
+
+    /// `[a, b]`, `?[a, b]` (the first element that can be computed) and `*[a, b]`.
+    fn collection(&mut self, scope: &mut Scope, kind: CollectionKind, items: &[hir::Expr], out: &mut Vec<Id>) -> Bound {
+        if items.is_empty() && kind != CollectionKind::Stream {
+            return Bound::Value("[]".into());
+        }
+        let base = match kind {
+            CollectionKind::Array => "array-inline",
+            CollectionKind::Option => "option-inline",
+            CollectionKind::Stream => "stream-anon",
+        };
+        let stream = format!("${}", if kind == CollectionKind::Stream { self.fresh_suffixed(base) } else { self.fresh(base) });
+        let mut ops = Vec::new();
+        for item in items {
+            let mut prefix = Vec::new();
+            let v = self.expr(scope, item, &mut prefix);
+            let v = self.data(scope, v, item.span);
+            prefix.push(self.air.add(Node::Ap { value: v, dest: stream.clone() }));
+            let one = self.air.seq(prefix);
+            ops.push(if kind == CollectionKind::Option {
+                let null = self.air.null();
+                self.air.xor(one, null)
+            } else {
+                one
+            });
+        }
+        if kind == CollectionKind::Stream {
+            out.append(&mut ops);
+            return Bound::Stream(stream);
+        }
+        let canon = format!("#{}", self.fresh_suffixed(base));
+        ops.push(self.air.add(Node::Canon { peer: INIT.into(), stream: stream.clone(), dest: canon.clone() }));
+        let body = self.air.seq(ops);
+        out.push(self.air.new_scope(stream, body));
+        Bound::Value(canon)
+    }
+
+    /// `stream[i]`: waits until the stream has `i + 1` elements (a fold over the stream
+    /// that copies it into a fresh stream until its snapshot is long enough), then
+    /// reads element `i` of that snapshot.
+    fn gate(&mut self, stream: Value, index: &Value, index_expr: &hir::Expr, out: &mut Vec<Id>) -> Bound {
+        let name = stream.trim_start_matches('$').to_string();
+        let threshold = match &index_expr.kind {
+            ExprKind::Literal(ConstValue::Int(i)) => (i + 1).to_string(),
+            _ => {
+                let incr = self.fresh(&format!("{name}_incr"));
+                out.push(self.call_node(quote("math"), "add", vec![index.clone(), "1".into()], Some(incr.clone())));
+                incr
+            }
+        };
+        let test = format!("${}", self.fresh(&format!("{name}_test")));
+        let item = self.fresh(&format!("{name}_fold_var"));
+        let iter_canon = format!("#{}", self.fresh(&format!("{name}_iter_canon")));
+        let result_canon = format!("#{}", self.fresh(&format!("{name}_result_canon")));
+        let gate = self.fresh(&format!("{name}_gate"));
+        let ap = self.air.add(Node::Ap { value: item.clone(), dest: test.clone() });
+        let canon = self.air.add(Node::Canon { peer: INIT.into(), stream: test.clone(), dest: iter_canon.clone() });
+        let copy = self.air.seq(vec![ap, canon]);
+        let null = self.air.null();
+        let enough = self.air.add(Node::Match { left: format!("{iter_canon}.length"), right: threshold, body: null, negate: false });
+        let next = self.air.add(Node::Next(item.clone()));
+        let check = self.air.xor(enough, next);
+        let body = self.air.seq(vec![copy, check]);
+        let never = self.air.add(Node::Never);
+        let fold = self.air.add(Node::Fold { iterable: stream, item, body, last: Some(never) });
+        let result = self.air.add(Node::Canon { peer: INIT.into(), stream: test.clone(), dest: result_canon.clone() });
+        let keep = self.air.add(Node::Ap { value: result_canon, dest: gate.clone() });
+        let all = self.air.seq(vec![fold, result, keep]);
+        out.push(self.air.new_scope(test, all));
+        Bound::Value(lens(&gate, &format!(".[{index}]")))
+    }
+
+    fn binary(&mut self, scope: &mut Scope, op: BinOp, a: &hir::Expr, b: &hir::Expr, out: &mut Vec<Id>) -> Bound {
+        if let (Some(x), Some(y)) = (int_literal(a), int_literal(b))
+            && let Some(v) = fold_constant(op, x, y)
+        {
+            return Bound::Value(v.to_string());
+        }
+        match op {
+            BinOp::And | BinOp::Or => {
+                // Short-circuit: the right side runs only when it decides the result.
+                let av = self.expr(scope, a, out);
+                let l = self.data(scope, av, a.span);
+                let name = self.fresh(if op == BinOp::And { "and" } else { "or" });
+                let decided = if op == BinOp::And { "false" } else { "true" };
+                let keep = self.air.add(Node::Ap { value: l.clone(), dest: name.clone() });
+                let m = self.air.add(Node::Match { left: l, right: decided.into(), body: keep, negate: false });
+                let mut right = Vec::new();
+                let bv = self.expr(scope, b, &mut right);
+                let r = self.data(scope, bv, b.span);
+                right.push(self.air.add(Node::Ap { value: r, dest: name.clone() }));
+                let rest = self.air.seq(right);
+                out.push(self.air.xor(m, rest));
+                Bound::Value(name)
+            }
+            BinOp::Eq | BinOp::NotEq => {
+                let av = self.expr(scope, a, out);
+                let l = self.data(scope, av, a.span);
+                let bv = self.expr(scope, b, out);
+                let r = self.data(scope, bv, b.span);
+                let name = self.fresh(if op == BinOp::Eq { "eq" } else { "neq" });
+                let t = self.air.add(Node::Ap { value: "true".into(), dest: name.clone() });
+                let m = self.air.add(Node::Match { left: l, right: r, body: t, negate: op == BinOp::NotEq });
+                let f = self.air.add(Node::Ap { value: "false".into(), dest: name.clone() });
+                out.push(self.air.xor(m, f));
+                Bound::Value(name)
+            }
+            _ => {
+                let av = self.expr(scope, a, out);
+                let l = self.data(scope, av, a.span);
+                let bv = self.expr(scope, b, out);
+                let r = self.data(scope, bv, b.span);
+                let (service, function) = match op {
+                    BinOp::Add => ("math", "add"),
+                    BinOp::Sub => ("math", "sub"),
+                    BinOp::Mul => ("math", "mul"),
+                    BinOp::Div => ("math", "div"),
+                    BinOp::Rem => ("math", "rem"),
+                    BinOp::Pow => ("math", "pow"),
+                    BinOp::Lt => ("cmp", "lt"),
+                    BinOp::LtEq => ("cmp", "lte"),
+                    BinOp::Gt => ("cmp", "gt"),
+                    _ => ("cmp", "gte"),
+                };
+                let result = self.fresh(function);
+                out.push(self.call_node(quote(service), function, vec![l, r], Some(result.clone())));
+                Bound::Value(result)
+            }
+        }
+    }
+}
+
+fn quote(s: &str) -> Value {
+    format!("\"{s}\"")
+}
+
+fn literal(v: &ConstValue) -> Value {
+    match v {
+        ConstValue::Bool(b) => b.to_string(),
+        ConstValue::Int(i) => i.to_string(),
+        ConstValue::Float(f) => format!("{f:?}"),
+        ConstValue::Str(s) => quote(s),
+        ConstValue::Nil => "[]".into(),
+    }
+}
+
+/// Appends a lens step to a value: `x` + `.a` is `x.$.a`; `x.$.a` + `.b` is `x.$.a.b`.
+fn lens(value: &str, step: &str) -> Value {
+    if value.contains(".$") { format!("{value}{step}") } else { format!("{value}.${step}") }
+}
+
+/// The value of an integer expression made of literals only (`3 ** 2`, `2 + 3 * 4`).
+fn int_literal(e: &hir::Expr) -> Option<i128> {
+    match &e.kind {
+        ExprKind::Literal(ConstValue::Int(i)) => Some(*i),
+        ExprKind::Binary(op, a, b) => fold_constant(*op, int_literal(a)?, int_literal(b)?),
+        _ => None,
+    }
+}
+
+/// Integer arithmetic on literals, folded at compile time as the reference does
+/// (64-bit, truncating division); `None` leaves it to the `math` builtin at run time
+/// (division by zero, negative powers, overflow: the call fails there).
+fn fold_constant(op: BinOp, a: i128, b: i128) -> Option<i128> {
+    let (a, b) = (i64::try_from(a).ok()?, i64::try_from(b).ok()?);
+    let v = match op {
+        BinOp::Add => a.checked_add(b)?,
+        BinOp::Sub => a.checked_sub(b)?,
+        BinOp::Mul => a.checked_mul(b)?,
+        BinOp::Div => a.checked_div(b)?,
+        BinOp::Rem => a.checked_rem(b)?,
+        BinOp::Pow => a.checked_pow(u32::try_from(b).ok()?)?,
+        _ => return None,
+    };
+    Some(i128::from(v))
+}
