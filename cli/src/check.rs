@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use aqua_compiler::check::CheckOptions;
-use aqua_compiler::diagnostic::{render, to_json};
+use aqua_compiler::diagnostic::{Diagnostics, SourceMap, render, to_json};
 use aqua_compiler::modules::Loader;
 use clap::{Args, ValueEnum};
 
@@ -80,10 +80,10 @@ fn aqua_files_under(dir: &std::path::Path, out: &mut Vec<String>) -> std::io::Re
     Ok(())
 }
 
-pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
-    let options = parse_constants(&args.constants)?;
+/// The files to compile: each file given, and every `.aqua` file under each directory.
+pub fn root_files(files: &[PathBuf]) -> Result<Vec<String>, String> {
     let mut roots: Vec<String> = Vec::new();
-    for path in &args.files {
+    for path in files {
         if path.is_dir() {
             aqua_files_under(path, &mut roots).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         } else {
@@ -91,33 +91,51 @@ pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
         }
     }
     if roots.is_empty() {
-        return Err("no .aqua files to check".into());
+        return Err("no .aqua files given".into());
     }
-    for root in &args.import_roots {
+    Ok(roots)
+}
+
+/// The `-I` directories, each of which must exist.
+pub fn import_roots(dirs: &[PathBuf]) -> Result<Vec<String>, String> {
+    for root in dirs {
         if !root.is_dir() {
             return Err(format!("{}: no such directory (given with -I)", root.display()));
         }
     }
-    let import_roots: Vec<String> = args.import_roots.iter().map(|p| p.display().to_string()).collect();
-    let result = aqua_compiler::check_files(&roots, &import_roots, &mut FsLoader, &options);
-    let diagnostics = result.diagnostics.as_slice();
-    let success = !result.diagnostics.has_errors();
-    Ok(match args.format {
+    Ok(dirs.iter().map(|p| p.display().to_string()).collect())
+}
+
+/// Diagnostics as the user asked for them: (stdout, stderr).
+pub fn report(diagnostics: &Diagnostics, sources: &SourceMap, format: Format) -> Result<(String, String), String> {
+    Ok(match format {
         Format::Json => {
-            let mut stdout = serde_json::to_string_pretty(&to_json(diagnostics, &result.sources)).map_err(|e| e.to_string())?;
+            let mut stdout = serde_json::to_string_pretty(&to_json(diagnostics.as_slice(), sources)).map_err(|e| e.to_string())?;
             stdout.push('\n');
-            CheckOutput { stdout, stderr: String::new(), success }
+            (stdout, String::new())
         }
         Format::Text => {
             // Colours only for a person at a terminal, and never with NO_COLOR set.
             let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-            let mut stderr = render(diagnostics, &result.sources, color);
-            let (errors, warnings) = (result.diagnostics.error_count(), result.diagnostics.warning_count());
+            let mut stderr = render(diagnostics.as_slice(), sources, color);
+            let (errors, warnings) = (diagnostics.error_count(), diagnostics.warning_count());
             if errors + warnings > 0 {
                 stderr.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
             }
-            let stdout = if success { format!("checked {} file(s): no errors\n", roots.len()) } else { String::new() };
-            CheckOutput { stdout, stderr, success }
+            (String::new(), stderr)
         }
     })
+}
+
+pub fn check(args: CheckArgs) -> Result<CheckOutput, String> {
+    let options = parse_constants(&args.constants)?;
+    let roots = root_files(&args.files)?;
+    let import_roots = import_roots(&args.import_roots)?;
+    let result = aqua_compiler::check_files(&roots, &import_roots, &mut FsLoader, &options);
+    let success = !result.diagnostics.has_errors();
+    let (mut stdout, stderr) = report(&result.diagnostics, &result.sources, args.format)?;
+    if success && args.format == Format::Text {
+        stdout = format!("checked {} file(s): no errors\n", roots.len());
+    }
+    Ok(CheckOutput { stdout, stderr, success })
 }

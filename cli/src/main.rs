@@ -1,6 +1,7 @@
 //! The `aqua` command.
 
 mod check;
+mod compile;
 mod diagnostics;
 mod run;
 
@@ -22,6 +23,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check Aqua files: report every syntax, name and type error.
     Check(check::CheckArgs),
+    /// Compile Aqua files to AIR: one script per exported function.
+    Compile(compile::CompileArgs),
     /// Inspect AIR scripts and particle data.
     #[command(subcommand)]
     Air(AirCommand),
@@ -97,6 +100,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Check(args) => {
             let out = check::check(args)?;
+            #[allow(clippy::print_stderr, reason = "diagnostics go to stderr")]
+            {
+                eprint!("{}", out.stderr);
+            }
+            if out.success {
+                Ok(out.stdout)
+            } else {
+                print(&out.stdout);
+                Err(Failure::Reported)
+            }
+        }
+        Command::Compile(args) => {
+            let out = compile::compile(args)?;
             #[allow(clippy::print_stderr, reason = "diagnostics go to stderr")]
             {
                 eprint!("{}", out.stderr);

@@ -269,3 +269,34 @@ fn check_takes_constants_and_import_roots() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no/such/dir: no such directory (given with -I)"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn compile_writes_one_script_per_exported_function_and_the_signatures() {
+    let source = b"aqua Hello\n\nexport hello, Greeting\n\nservice Greeting(\"greeting\"):\n    greet(name: string) -> string\n\nfunc hello(name: string) -> string:\n    res <- Greeting.greet(name)\n    <- res\n\nfunc hidden() -> string:\n    <- \"not exported\"\n";
+    let path = temp_file("hello.aqua", source);
+    let out_dir = path.parent().unwrap().join("compiled");
+    let out = aqua(&["compile", path.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 function(s) written"), "{}", text(&out.stdout));
+    let air = std::fs::read_to_string(out_dir.join("hello.hello.air")).expect("the script");
+    assert!(air.contains(r#"(call %init_peer_id% ("greeting" "greet") [-name-arg-] ret)"#), "{air}");
+    assert!(!out_dir.join("hello.hidden.air").exists(), "only exported functions are compiled");
+    let sigs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("hello.json")).unwrap()).unwrap();
+    assert_eq!(sigs["functions"]["hello"]["arguments"][0], serde_json::json!({"name": "name", "type": "string"}));
+    assert_eq!(sigs["services"]["Greeting"]["default_id"], "greeting");
+
+    // The compiled script runs.
+    let run = aqua(&["run", "--air", out_dir.join("hello.hello.air").to_str().unwrap(), "--data", r#"{"name": "world"}"#]);
+    assert!(!run.status.success(), "no greeting service on the default network");
+    assert!(text(&run.stderr).contains("Service with id 'greeting' not found"), "{}", text(&run.stderr));
+}
+
+#[test]
+fn compile_refuses_errors_and_writes_nothing() {
+    let path = temp_file("broken-compile.aqua", b"aqua B\n\nexport f\n\nfunc f() -> u32:\n    <- \"x\"\n");
+    let out_dir = path.parent().unwrap().join("compiled-broken");
+    let out = aqua(&["compile", path.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error[return-mismatch]"), "{}", text(&out.stderr));
+    assert!(!out_dir.exists());
+}

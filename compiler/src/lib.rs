@@ -6,7 +6,8 @@
 //! 1. [`modules::load`] reads the files named on the command line and everything they
 //!    import (through a [`modules::Loader`]), parsing each with [`syntax::parse_module`];
 //! 2. [`check::check`] resolves names across modules and checks types;
-//! 3. lowering to AIR (not built yet).
+//! 3. [`lower::lower_function`] turns each exported function into AIR;
+//!    [`compile::compile_files`] runs the whole pipeline.
 //!
 //! The crate is pure: no file system, clock or threads. See ARCHITECTURE.md.
 //!
@@ -19,6 +20,7 @@
 //! ```
 
 pub mod check;
+pub mod compile;
 pub mod diagnostic;
 pub mod hir;
 pub mod limits;
