@@ -186,8 +186,8 @@ impl Lower {
         match v {
             Bound::Stream(s) if matches!(ty, Type::Stream(_)) => {
                 let name = s.trim_start_matches('$');
-                let fix = format!("#{}", self.fresh(&format!("-{name}-fix")));
-                let flat = self.fresh(&format!("-{name}-flat"));
+                let fix = format!("#{}", self.fresh_suffixed(&format!("-{name}-fix")));
+                let flat = self.fresh_suffixed(&format!("-{name}-flat"));
                 out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: s.clone(), dest: fix.clone() }));
                 out.push(self.air.add(Node::Ap { value: fix, dest: flat.clone() }));
                 flat
@@ -216,6 +216,10 @@ impl Lower {
         for stmt in &block.stmts {
             let mut ops = Vec::new();
             self.stmt(scope, stmt, &mut ops, &mut streams);
+            // Declarations, assignments of known values and joins on scalars emit nothing.
+            if ops.is_empty() && stmt.prefix.is_none() {
+                continue;
+            }
             let this = self.air.seq(ops);
             match stmt.prefix {
                 Some(ParPrefix::Par) => {
@@ -708,13 +712,16 @@ impl Lower {
             let v = self.expr(scope, item, &mut prefix);
             let v = self.data(scope, v, item.span);
             prefix.push(self.air.add(Node::Ap { value: v, dest: stream.clone() }));
-            let one = self.air.seq(prefix);
-            ops.push(if kind == CollectionKind::Option {
-                let null = self.air.null();
-                self.air.xor(one, null)
-            } else {
-                one
-            });
+            ops.push(self.air.seq(prefix));
+        }
+        if kind == CollectionKind::Option {
+            // The first element that can be computed: each is tried only if the ones
+            // before it failed.
+            let mut chain = self.air.null();
+            for one in ops.drain(..).rev() {
+                chain = self.air.xor(one, chain);
+            }
+            ops.push(chain);
         }
         if kind == CollectionKind::Stream {
             out.append(&mut ops);
