@@ -8,9 +8,22 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The AIR script to run (as `aqua compile` writes it).
+    /// The Aqua file whose function `-f` runs.
+    #[arg(value_name = "FILE.aqua", required_unless_present = "air", conflicts_with = "air", requires = "func")]
+    pub file: Option<PathBuf>,
+    /// The function to run and its arguments: `name(arg, ...)`, each argument a JSON
+    /// literal or a name from `--data`.
+    #[arg(short = 'f', long = "func", value_name = "CALL")]
+    pub func: Option<String>,
+    /// A directory to look for imports in (after the file's own directory).
+    #[arg(short = 'I', long = "import", value_name = "DIR")]
+    pub import_roots: Vec<PathBuf>,
+    /// A value for a constant declared with `?=`: NAME=VALUE, the value a JSON literal.
+    #[arg(long = "const", value_name = "NAME=VALUE")]
+    pub constants: Vec<String>,
+    /// The AIR script to run instead (as `aqua compile` writes it).
     #[arg(long, value_name = "FILE.air")]
-    pub air: PathBuf,
+    pub air: Option<PathBuf>,
     /// Values for the script's `getDataSrv` calls: a JSON object, or @file.json.
     #[arg(long, value_name = "JSON|@FILE")]
     pub data: Option<String>,
@@ -52,10 +65,6 @@ pub struct RunOutput {
 }
 
 pub fn run(args: RunArgs) -> Result<RunOutput, String> {
-    let script = std::fs::read_to_string(&args.air).map_err(|e| format!("cannot read {}: {e}", args.air.display()))?;
-    if let Err(e) = air_vm::syntax::parse(&script) {
-        return Err(crate::diagnostics::render_air_errors(&e, &args.air.display().to_string(), &script));
-    }
     let (desc, source, net_name) = match &args.network {
         Some(path) => {
             let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -72,9 +81,24 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
         Some(name) => net.index_of_name(name).ok_or_else(|| format!("--on {name}: {net_name} has no peer named `{name}`"))?,
         None => net.peers.iter().position(|p| p.kind != aqua_network::network::PeerKind::Relay).unwrap_or(0),
     };
-    let data = match &args.data {
+    let mut data = match &args.data {
         None => BTreeMap::new(),
         Some(text) => parse_data(text, &net)?,
+    };
+    let script = match (&args.file, &args.air) {
+        (Some(file), _) => {
+            let (script, args_data) = compile_call(&args, file, &data, &net)?;
+            data.extend(args_data);
+            script
+        }
+        (None, Some(air)) => {
+            let script = std::fs::read_to_string(air).map_err(|e| format!("cannot read {}: {e}", air.display()))?;
+            if let Err(e) = air_vm::syntax::parse(&script) {
+                return Err(crate::diagnostics::render_air_errors(&e, &air.display().to_string(), &script));
+            }
+            script
+        }
+        (None, None) => return Err("give an Aqua file and `-f 'name(args)'`, or `--air FILE.air`".into()),
     };
     let spec = RunSpec { script, client, data, ttl_ms: args.ttl.unwrap_or(net.ttl_ms), particle_id: format!("particle-{}", net.seed) };
     // Service processes run in the description's directory, so its relative paths work.
@@ -128,6 +152,101 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
             RunOutput { stdout: String::new(), stderr, success: false }
         }
     })
+}
+
+/// Compiles the function `-f` names and gives its script and its arguments by name.
+fn compile_call(
+    args: &RunArgs,
+    file: &std::path::Path,
+    data: &BTreeMap<String, Json>,
+    net: &Network,
+) -> Result<(String, BTreeMap<String, Json>), String> {
+    use aqua_compiler::check::Def;
+    use aqua_compiler::types::Type;
+    let call = args.func.as_deref().ok_or("`-f 'name(args)'` names the function to run")?;
+    let (name, raw_args) = parse_call(call)?;
+    let options = crate::check::parse_constants(&args.constants)?;
+    let roots = vec![file.display().to_string()];
+    let import_roots = crate::check::import_roots(&args.import_roots)?;
+    let result = aqua_compiler::check_files(&roots, &import_roots, &mut crate::check::FsLoader, &options);
+    if result.diagnostics.has_errors() {
+        let (_, rendered) = crate::check::report(&result.diagnostics, &result.sources, crate::check::Format::Text)?;
+        return Err(rendered);
+    }
+    let module = result.program.roots.first().and_then(|r| result.program.modules.get(r)).ok_or("nothing to run")?;
+    let func = match module.scope.defs.get(&name) {
+        Some(Def::Func(f)) => f.clone(),
+        _ => {
+            let funcs = module.scope.defs.iter().filter(|(_, d)| matches!(d, Def::Func(_))).map(|(n, _)| n.as_str());
+            let hint = aqua_compiler::suggest::did_you_mean(&name, funcs).map(|h| format!(" ({h})")).unwrap_or_default();
+            return Err(format!("{} has no function `{name}`{hint}", file.display()));
+        }
+    };
+    if !func.ty.abilities.is_empty() || func.ty.codomain.iter().any(|t| matches!(t, Type::Arrow(_) | Type::Ability(_))) {
+        return Err(format!("`{name}` takes abilities or returns arrows, so it cannot be run from outside; run a function that calls it"));
+    }
+    // Arrow parameters are not given: the client serves them as callbackSrv.<name>.
+    let params: Vec<(&str, &Type)> =
+        func.ty.domain.iter().filter(|(_, t)| !matches!(t, Type::Arrow(_))).map(|(n, t)| (n.as_deref().unwrap_or(""), t)).collect();
+    if params.len() != raw_args.len() {
+        let expected: Vec<String> = params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+        return Err(format!("`{name}` takes {} argument(s) ({}), {} given", params.len(), expected.join(", "), raw_args.len()));
+    }
+    let mut values = BTreeMap::new();
+    for ((param, _), raw) in params.iter().zip(&raw_args) {
+        let value = if is_name(raw) {
+            data.get(raw.as_str()).cloned().ok_or_else(|| format!("`{raw}` (the argument `{param}`) is not in --data"))?
+        } else {
+            let v: Json = serde_json::from_str(raw)
+                .map_err(|e| format!("the argument `{param}` is neither a JSON literal nor a name: {raw} ({e})"))?;
+            peer_refs(v, net)
+        };
+        values.insert((*param).to_string(), value);
+    }
+    let script = aqua_compiler::lower::lower_function(&func, aqua_compiler::lower::LowerOptions::default())
+        .map_err(|errors| aqua_compiler::diagnostic::render(&errors, &result.sources, false))?;
+    Ok((script, values))
+}
+
+/// `name(a, [1, 2], "x")`: the name and each argument's text (split at top-level commas).
+fn parse_call(text: &str) -> Result<(String, Vec<String>), String> {
+    let text = text.trim();
+    let (name, rest) = text.split_once('(').ok_or_else(|| format!("-f: expected `name(args)`, got `{text}`"))?;
+    let inner = rest.strip_suffix(')').ok_or_else(|| format!("-f: the call `{text}` does not end with `)`"))?;
+    let name = name.trim();
+    if !is_name(name) {
+        return Err(format!("-f: `{name}` is not a function name"));
+    }
+    let mut args = Vec::new();
+    let (mut depth, mut in_string, mut start) = (0i32, false, 0usize);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '[' | '{' if !in_string => depth += 1,
+            ']' | '}' if !in_string => depth -= 1,
+            ',' if !in_string && depth == 0 => {
+                args.push(inner[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = inner[start..].trim();
+    if !last.is_empty() || !args.is_empty() {
+        args.push(last.to_string());
+    }
+    if args.iter().any(String::is_empty) {
+        return Err(format!("-f: an argument of `{text}` is empty"));
+    }
+    Ok((name.to_string(), args))
+}
+
+/// A bare name (looked up in `--data`) rather than a JSON literal.
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !matches!(s, "true" | "false" | "null")
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), String> {

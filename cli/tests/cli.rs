@@ -300,3 +300,30 @@ fn compile_refuses_errors_and_writes_nothing() {
     assert!(text(&out.stderr).contains("error[return-mismatch]"), "{}", text(&out.stderr));
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn run_compiles_and_runs_an_aqua_function() {
+    let source = b"aqua Calc\n\nimport \"@fluencelabs/aqua-lib/builtin.aqua\"\n\nfunc add(a: i64, b: i64) -> i64:\n    <- a + b\n\nfunc greet(name: string, log: string -> ()) -> string:\n    log(name)\n    r <- Op.concat_strings(\"hi, \", name)\n    <- r\n";
+    let path = temp_file("calc.aqua", source);
+    let file = path.to_str().unwrap();
+    let out = aqua(&["run", file, "-f", "add(2, x)", "--data", r#"{"x": 40}"#]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42\n");
+    // An arrow argument is served on the client and recorded in the report.
+    let report = path.with_extension("report.json");
+    let out = aqua(&["run", file, "-f", r#"greet("ann")"#, "--report", report.to_str().unwrap()]);
+    assert_eq!(text(&out.stdout), "\"hi, ann\"\n", "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let calls = report["calls"].as_array().unwrap();
+    assert!(
+        calls.iter().any(|c| c["service"] == "callbackSrv" && c["function"] == "log" && c["args"] == serde_json::json!(["ann"])),
+        "{calls:?}"
+    );
+    // Mistakes in -f are named.
+    let out = aqua(&["run", file, "-f", "ad(1)"]);
+    assert!(text(&out.stderr).contains("has no function `ad` (did you mean `add`?)"), "{}", text(&out.stderr));
+    let out = aqua(&["run", file, "-f", "add(1)"]);
+    assert!(text(&out.stderr).contains("`add` takes 2 argument(s) (a: i64, b: i64), 1 given"), "{}", text(&out.stderr));
+    let out = aqua(&["run", file, "-f", "add(1, y)"]);
+    assert!(text(&out.stderr).contains("`y` (the argument `b`) is not in --data"), "{}", text(&out.stderr));
+}
