@@ -19,8 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run an AIR script on a simulated network and print its result.
-    Run(run::RunArgs),
+    /// Run an Aqua function (or an AIR script) on a simulated network and print its result.
+    Run(Box<run::RunArgs>),
     /// Check Aqua files: report every syntax, name and type error.
     Check(check::CheckArgs),
     /// Compile Aqua files to AIR: one script per exported function.
@@ -91,7 +91,7 @@ impl From<String> for Failure {
 fn run(cli: Cli) -> Result<String, Failure> {
     match cli.command {
         Command::Run(args) => {
-            let out = run::run(args)?;
+            let out = run::run(*args)?;
             #[allow(clippy::print_stderr, reason = "the run's trace and errors go to stderr")]
             {
                 eprint!("{}", out.stderr);

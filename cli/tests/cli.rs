@@ -40,7 +40,8 @@ fn help_lists_every_command_with_a_description() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     assert!(help.contains("air") && help.contains("Inspect AIR scripts and particle data"), "{help}");
-    assert!(help.contains("run") && help.contains("Run an AIR script on a simulated network"), "{help}");
+    assert!(help.contains("run") && help.contains("Run an Aqua function (or an AIR script) on a simulated network"), "{help}");
+    assert!(help.contains("compile") && help.contains("one script per exported function"), "{help}");
     assert!(help.contains("check") && help.contains("report every syntax, name and type error"), "{help}");
     let out = aqua(&["air", "--help"]);
     let help = text(&out.stdout);
