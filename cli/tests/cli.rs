@@ -328,3 +328,11 @@ fn run_compiles_and_runs_an_aqua_function() {
     let out = aqua(&["run", file, "-f", "add(1, y)"]);
     assert!(text(&out.stderr).contains("`y` (the argument `b`) is not in --data"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn the_aqua_example_of_the_simulator_chapter_runs() {
+    let out = aqua(&["run", "examples/hello.aqua", "-f", r#"hello(["ann", "bob"])"#]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result, serde_json::json!(["Hello, ann", "Hello, bob"]));
+}
