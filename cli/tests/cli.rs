@@ -336,3 +336,54 @@ fn the_aqua_example_of_the_simulator_chapter_runs() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result, serde_json::json!(["Hello, ann", "Hello, bob"]));
 }
+
+#[test]
+fn aqua_functions_move_between_peers_and_remote_errors_reach_the_catch() {
+    let net = temp_file(
+        "topology.toml",
+        b"[[relay]]\nname = \"R0\"\n\n[[relay]]\nname = \"R1\"\n\n[[relay]]\nname = \"R2\"\n\n[[client]]\nname = \"me\"\nrelay = \"R0\"\n\n[[service]]\nid = \"srv\"\npeers = [\"R2\"]\nfunctions.ok = { result = \"fine\" }\nfunctions.risky = { error = \"boom\" }\n",
+    );
+    let source = b"aqua Topology
+
+import \"@fluencelabs/aqua-lib/builtin.aqua\"
+
+service Srv(\"srv\"):
+    ok() -> string
+    risky() -> string
+
+func remote(peer: string, relay: string) -> string:
+    on peer via relay:
+        x <- Srv.ok()
+    <- x
+
+func safe(peer: string) -> string:
+    r: *string
+    try:
+        on peer:
+            x <- Srv.risky()
+            r <<- x
+    catch e:
+        r <<- e.message
+    <- r!
+
+func fan(peers: []string) -> []string:
+    res: *string
+    for p <- peers par:
+        on p:
+            res <- Op.concat_strings(\"at \", p)
+    join res[2]
+    <- res
+";
+    let file = temp_file("topology.aqua", source);
+    let (file, net) = (file.to_str().unwrap(), net.to_str().unwrap());
+    let run = |call: &str| aqua(&["run", file, "-f", call, "--network", net]);
+    let out = run(r#"remote("@R2", "@R1")"#);
+    assert_eq!(text(&out.stdout), "\"fine\"\n", "{}", text(&out.stderr));
+    let out = run(r#"safe("@R2")"#);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("boom"), "the remote error reached the catch: {}", text(&out.stdout));
+    let out = run(r#"fan(["@R0", "@R1", "@R2"])"#);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.as_array().map(Vec::len), Some(3), "{results}");
+}

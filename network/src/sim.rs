@@ -419,7 +419,10 @@ impl<'n> Simulation<'n> {
 
     fn dispatch(&mut self, peer: usize, request: &CallRequest) -> builtins::Outcome {
         let (service, function, args) = (request.service_id.as_str(), request.function_name.as_str(), &request.arguments);
-        if service == "srv" {
+        // A service is reached by its id or one of its aliases, while it is registered;
+        // one from the description replaces a builtin of the same id, `srv` included.
+        let registered = self.registries[peer].resolve(service).and_then(|id| self.net.services[peer].get(id));
+        if service == "srv" && registered.is_none() {
             let net = self.net;
             let caller = Caller {
                 init_peer_id: &net.peers[self.header.init].id,
@@ -431,8 +434,6 @@ impl<'n> Simulation<'n> {
                 None => builtins::Outcome::NotFound,
             };
         }
-        // A service is reached by its id or one of its aliases, while it is registered.
-        let registered = self.registries[peer].resolve(service).and_then(|id| self.net.services[peer].get(id));
         match registered {
             Some(ServiceSpec::Mock(functions)) => {
                 return match functions.get(function) {

@@ -314,10 +314,12 @@ fn what_lowering_does_not_handle_yet_is_refused_with_a_diagnostic() {
 
 export remote
 
-func remote(peer: string) -> string:
-    on peer:
-        x = "there"
-    <- x
+service Srv("srv"):
+    work()
+
+func remote(relays: []string):
+    parseq r <- relays on r:
+        Srv.work()
 "#;
     let mut loader = MemoryLoader::default();
     loader.files.insert("main.aqua".into(), source.into());
@@ -325,7 +327,7 @@ func remote(peer: string) -> string:
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
     let root = result.program.roots[0];
     let Some((_, Def::Func(f))) = result.program.modules[&root].exports.first() else { panic!() };
-    let errors = lower_function(f, LowerOptions::default()).expect_err("`on` is not lowered yet");
+    let errors = lower_function(f, LowerOptions::default()).expect_err("`parseq` is not lowered yet");
     assert_eq!(errors[0].code, aqua_compiler::diagnostic::Code::Unsupported);
-    assert!(errors[0].message.contains("`on`"), "{}", errors[0].message);
+    assert!(errors[0].message.contains("`parseq`"), "{}", errors[0].message);
 }

@@ -9,8 +9,17 @@
 //! convention of the design: arguments from `getDataSrv`, the result to
 //! `callbackSrv.response`, an unhandled error to `errorHandlingSrv.error`.
 //!
-//! Not lowered yet (each refused with a diagnostic): `on` and `parseq` (the topology
-//! pass that adds hops between peers), stream map methods.
+//! Topology: every instruction runs on the peer of the innermost `on` around it (the
+//! client, reached through its relay, outside any `on`). Before an instruction that
+//! runs somewhere else than where execution is, hops are inserted along the path
+//! between the two `on` stacks, through their relays (`path`). Statements with
+//! alternatives (`par`, `if`, `try`, loops) first move to where they are written,
+//! and every branch comes back there when it ends (a branch in parallel with a last
+//! explicit hop, so the joining peer gets its data). An error inside `on` travels
+//! back to where the `on` is written and is thrown again there, up to the client's
+//! handler.
+//!
+//! Not lowered yet (each refused with a diagnostic): `parseq`, stream map methods.
 
 pub mod air;
 
@@ -41,7 +50,16 @@ pub struct LowerOptions {
 
 /// The AIR script of an exported function, or why it cannot be lowered.
 pub fn lower_function(func: &Rc<FuncDef>, options: LowerOptions) -> Result<String, Vec<Diagnostic>> {
-    let mut lower = Lower { air: Air::default(), used: BTreeSet::new(), diagnostics: Vec::new(), options, depth: 0 };
+    let root = vec![OnFrame { peer: INIT.into(), via: if options.no_relay { vec![] } else { vec![Via::Peer("-relay-".into())] } }];
+    let mut lower = Lower {
+        air: Air::default(),
+        used: BTreeSet::new(),
+        diagnostics: Vec::new(),
+        options,
+        depth: 0,
+        lexical: root.clone(),
+        current: root,
+    };
     let root = lower.entry(func);
     if lower.diagnostics.is_empty() { Ok(lower.air.print(root)) } else { Err(lower.diagnostics) }
 }
@@ -53,8 +71,9 @@ enum Bound {
     Value(Value),
     /// A stream or stream map, by its AIR name (`$s`, `%m`).
     Stream(Value),
-    /// A closure and the scope it was defined in.
-    Closure(Rc<hir::Closure>, Rc<FuncDef>, Env),
+    /// A closure, the scope it was defined in, and where it was defined (`None` for a
+    /// detached `func` closure, which runs where it is called).
+    Closure(Rc<hir::Closure>, Rc<FuncDef>, Env, Option<Vec<OnFrame>>),
     Func(Rc<FuncDef>),
     /// A service function: the id value and the function name.
     ServiceFunc(Value, String),
@@ -69,6 +88,23 @@ enum Bound {
 }
 
 type Env = BTreeMap<LocalId, Bound>;
+
+/// A peer the particle goes through on the way to an `on` peer.
+#[derive(Debug, Clone, PartialEq)]
+enum Via {
+    Peer(Value),
+    /// A collection of peers (array, option or stream), gone through in order.
+    Each(Value),
+    /// The same, gone through backwards (on the way out).
+    EachBackwards(Value),
+}
+
+/// One `on PEER via ...`: where code inside it runs and how the particle gets there.
+#[derive(Debug, Clone, PartialEq)]
+struct OnFrame {
+    peer: Value,
+    via: Vec<Via>,
+}
 
 /// A body being lowered: the function whose locals it uses and their bindings.
 struct Scope {
@@ -88,6 +124,10 @@ struct Lower {
     diagnostics: Vec<Diagnostic>,
     options: LowerOptions,
     depth: usize,
+    /// The `on` stack of the code being lowered (outermost first).
+    lexical: Vec<OnFrame>,
+    /// The `on` stack where execution is after the instructions emitted so far.
+    current: Vec<OnFrame>,
 }
 
 impl Lower {
@@ -116,6 +156,60 @@ impl Lower {
 
     fn call_node(&mut self, service: Value, function: &str, args: Vec<Value>, output: Option<Value>) -> Id {
         self.air.add(Node::Call { peer: INIT.into(), service, function: quote(function), args, output })
+    }
+
+    /// Moves execution to where the code being lowered is written; gives that peer.
+    fn here(&mut self, out: &mut Vec<Id>) -> Value {
+        let target = self.lexical.clone();
+        self.move_to(&target, out);
+        target.last().map_or_else(|| INIT.into(), |f| f.peer.clone())
+    }
+
+    /// Emits the hops from where execution is to `target`.
+    fn move_to(&mut self, target: &[OnFrame], out: &mut Vec<Id>) {
+        if self.current.as_slice() != target {
+            let from = std::mem::replace(&mut self.current, target.to_vec());
+            self.hops(&path(&from, target), out);
+        }
+    }
+
+    /// Like [`Self::move_to`], ending with an explicit hop to the target peer, so that
+    /// the data arrives there even when nothing runs there next (a branch ending).
+    fn return_to(&mut self, target: &[OnFrame], out: &mut Vec<Id>) {
+        if self.current.as_slice() == target {
+            return;
+        }
+        self.move_to(target, out);
+        if let Some(f) = target.last() {
+            let peer = f.peer.clone();
+            self.hops(&[Via::Peer(peer)], out);
+        }
+    }
+
+    /// A hop makes the particle go to a peer without calling anything there: a
+    /// snapshot of an empty stream taken on that peer. A collection of peers is gone
+    /// through in a fold (backwards when leaving).
+    fn hops(&mut self, route: &[Via], out: &mut Vec<Id>) {
+        for via in route {
+            match via {
+                Via::Peer(p) => out.push(self.hop(p.clone())),
+                Via::Each(collection) | Via::EachBackwards(collection) => {
+                    let hop = self.hop("-via-peer-".into());
+                    let next = self.air.add(Node::Next("-via-peer-".into()));
+                    // Hopping after `next` makes the hops happen last element first.
+                    let body =
+                        if matches!(via, Via::EachBackwards(_)) { self.air.seq(vec![next, hop]) } else { self.air.seq(vec![hop, next]) };
+                    let null = self.air.null();
+                    out.push(self.air.add(Node::Fold { iterable: collection.clone(), item: "-via-peer-".into(), body, last: Some(null) }));
+                }
+            }
+        }
+    }
+
+    fn hop(&mut self, peer: Value) -> Id {
+        let canon = self.air.add(Node::Canon { peer, stream: "$-hop-".into(), dest: "#-hopc-".into() });
+        let inner = self.air.new_scope("#-hopc-", canon);
+        self.air.new_scope("$-hop-", inner)
     }
 
     /// The exported function with the calling convention around it.
@@ -166,6 +260,8 @@ impl Lower {
             let v = self.expr(&mut scope, e, &mut items);
             results.push(self.response_value(&scope, v, &e.ty, &mut items, e.span));
         }
+        let root = self.root();
+        self.move_to(&root, &mut items);
         if !func.ty.codomain.is_empty() {
             let response = self.call_node(quote("callbackSrv"), "response", results, None);
             items.push(response);
@@ -181,6 +277,12 @@ impl Lower {
         self.air.xor(root, handler)
     }
 
+    /// Where code outside any `on` runs: the client, behind its relay.
+    fn root(&self) -> Vec<OnFrame> {
+        let via = if self.options.no_relay { vec![] } else { vec![Via::Peer("-relay-".into())] };
+        vec![OnFrame { peer: INIT.into(), via }]
+    }
+
     /// A result of the exported function as sent to the client: streams become arrays.
     fn response_value(&mut self, scope: &Scope, v: Bound, ty: &Type, out: &mut Vec<Id>, span: Span) -> Value {
         match v {
@@ -188,7 +290,8 @@ impl Lower {
                 let name = s.trim_start_matches('$');
                 let fix = format!("#{}", self.fresh_suffixed(&format!("-{name}-fix")));
                 let flat = self.fresh_suffixed(&format!("-{name}-flat"));
-                out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: s.clone(), dest: fix.clone() }));
+                let peer = self.here(out);
+                out.push(self.air.add(Node::Canon { peer, stream: s.clone(), dest: fix.clone() }));
                 out.push(self.air.add(Node::Ap { value: fix, dest: flat.clone() }));
                 flat
             }
@@ -211,11 +314,33 @@ impl Lower {
     /// The instructions of a block, and the streams declared in it (to be restricted
     /// with `new` around it).
     fn block_items(&mut self, scope: &mut Scope, block: &hir::Block) -> (Vec<Id>, Vec<Value>) {
-        let mut items: Vec<Id> = Vec::new();
         let mut streams = Vec::new();
-        for stmt in &block.stmts {
+        let items = self.block_items_into(scope, block, &mut streams);
+        (items, streams)
+    }
+
+    fn block_items_into(&mut self, scope: &mut Scope, block: &hir::Block, streams: &mut Vec<Value>) -> Vec<Id> {
+        let mut items: Vec<Id> = Vec::new();
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let next_is_par = block.stmts.get(i + 1).is_some_and(|n| n.prefix == Some(ParPrefix::Par));
+            let branch = stmt.prefix.is_some() || next_is_par;
+            if branch && stmt.prefix != Some(ParPrefix::Par) {
+                // Branches in parallel start where they are written.
+                let mut pre = Vec::new();
+                self.here(&mut pre);
+                if !pre.is_empty() {
+                    items.push(self.air.seq(pre));
+                }
+            }
+            let start = self.current.clone();
             let mut ops = Vec::new();
-            self.stmt(scope, stmt, &mut ops, &mut streams);
+            self.stmt(scope, stmt, &mut ops, streams);
+            if branch {
+                if stmt.prefix != Some(ParPrefix::Co) {
+                    self.return_to(&start, &mut ops);
+                }
+                self.current = start;
+            }
             // Declarations, assignments of known values and joins on scalars emit nothing.
             if ops.is_empty() && stmt.prefix.is_none() {
                 continue;
@@ -235,7 +360,17 @@ impl Lower {
                 None => items.push(this),
             }
         }
-        (items, streams)
+        items
+    }
+
+    /// A branch of a statement with alternatives: its instructions, then the way back
+    /// to `start`, where the branch began.
+    fn branch(&mut self, scope: &mut Scope, block: &hir::Block, start: &[OnFrame]) -> Id {
+        let inner = self.block(scope, block);
+        let mut ops = vec![inner];
+        self.return_to(start, &mut ops);
+        self.current = start.to_vec();
+        self.air.seq(ops)
     }
 
     /// A nested block: its instructions with its streams restricted to it.
@@ -272,7 +407,8 @@ impl Lower {
                 scope.env.insert(*local, v);
             }
             StmtKind::Closure(c) => {
-                let bound = Bound::Closure(c.clone(), scope.func.clone(), scope.env.clone());
+                let topology = if c.detached { None } else { Some(self.lexical.clone()) };
+                let bound = Bound::Closure(c.clone(), scope.func.clone(), scope.env.clone(), topology);
                 scope.env.insert(c.local, bound);
             }
             StmtKind::Declare(local) => {
@@ -295,7 +431,7 @@ impl Lower {
                     }
                 }
             }
-            StmtKind::On { .. } => self.unsupported("`on` (moving execution to another peer)", stmt.span),
+            StmtKind::On { peer, via, body } => self.on(scope, peer, via, body, out, streams),
             StmtKind::Parseq { .. } => self.unsupported("`parseq`", stmt.span),
             StmtKind::Join(values) => {
                 for v in values {
@@ -306,14 +442,16 @@ impl Lower {
             StmtKind::For { key, item, iterable, mode, body } => self.for_loop(scope, *key, *item, iterable, *mode, body, out),
             StmtKind::If { cond, then, otherwise } => self.if_else(scope, cond, then, otherwise.as_ref(), out),
             StmtKind::Try { body, catch, otherwise } => {
-                let body_id = self.block(scope, body);
+                self.here(out);
+                let start = self.current.clone();
+                let body_id = self.branch(scope, body, &start);
                 let mut recovery = Vec::new();
                 if let Some((e, b)) = catch {
                     scope.env.insert(*e, Bound::Value(":error:".into()));
-                    recovery.push(self.block(scope, b));
+                    recovery.push(self.branch(scope, b, &start));
                 }
                 if let Some(b) = otherwise {
-                    recovery.push(self.block(scope, b));
+                    recovery.push(self.branch(scope, b, &start));
                 }
                 let recovery = match recovery.len() {
                     0 => self.air.null(),
@@ -323,6 +461,47 @@ impl Lower {
                 out.push(self.air.xor(body_id, recovery));
             }
         }
+    }
+
+    /// `on PEER via ...`: the body runs there; an error inside comes back to where the
+    /// `on` is written and is thrown again there.
+    fn on(
+        &mut self,
+        scope: &mut Scope,
+        peer: &hir::Expr,
+        via: &[hir::Expr],
+        body: &hir::Block,
+        out: &mut Vec<Id>,
+        streams: &mut Vec<Value>,
+    ) {
+        let pb = self.expr(scope, peer, out);
+        let peer_value = self.data(scope, pb, peer.span);
+        let mut vias = Vec::new();
+        for v in via {
+            let b = self.expr(scope, v, out);
+            let value = self.data(scope, b, v.span);
+            vias.push(if matches!(v.ty, Type::Array(_) | Type::Option(_) | Type::Stream(_)) { Via::Each(value) } else { Via::Peer(value) });
+        }
+        let parent = self.lexical.clone();
+        self.lexical.push(OnFrame { peer: peer_value, via: vias });
+        let inner = self.lexical.clone();
+        let items = self.block_items_into(scope, body, streams);
+        self.lexical = parent.clone();
+        if items.is_empty() {
+            return;
+        }
+        let body_id = self.air.seq(items);
+        if self.options.no_xor {
+            out.push(body_id);
+            return;
+        }
+        let after = std::mem::replace(&mut self.current, inner);
+        let mut error = Vec::new();
+        self.return_to(&parent, &mut error);
+        self.current = after;
+        error.push(self.air.add(Node::Fail(":error:".into())));
+        let error_id = self.air.seq(error);
+        out.push(self.air.xor(body_id, error_id));
     }
 
     #[allow(clippy::too_many_arguments, reason = "the parts of a `for` statement")]
@@ -345,13 +524,17 @@ impl Lower {
         // A stream is iterated live only by `rec`; otherwise over a snapshot.
         if it.starts_with('$') && mode != Some(ForMode::Rec) {
             let canon = format!("#{}_canon", self.fresh(it.trim_start_matches('$')));
-            out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: it.clone(), dest: canon.clone() }));
+            let peer = self.here(out);
+            out.push(self.air.add(Node::Canon { peer, stream: it.clone(), dest: canon.clone() }));
             it = canon;
         }
         let name = scope.local(item).name.clone();
         let var = self.fresh_suffixed(&name);
         scope.env.insert(item, Bound::Value(var.clone()));
-        let inner = self.block(scope, body);
+        // Every iteration starts where the loop is written and comes back there.
+        self.here(out);
+        let start = self.current.clone();
+        let inner = self.branch(scope, body, &start);
         let next = self.air.add(Node::Next(var.clone()));
         match mode {
             None => {
@@ -390,7 +573,9 @@ impl Lower {
                 (self.data(scope, c, cond.span), "true".into(), false)
             }
         };
-        let then_id = self.block(scope, then);
+        self.here(out);
+        let start = self.current.clone();
+        let then_id = self.branch(scope, then, &start);
         let matched = self.air.add(Node::Match { left, right, body: then_id, negate });
         let if_error = self.fresh("-if-error-");
         let save = self.air.add(Node::Ap { value: ":error:".into(), dest: if_error.clone() });
@@ -408,7 +593,7 @@ impl Lower {
             Some(else_block) => {
                 let if_else_error = self.fresh("-if-else-error-");
                 let else_error = self.fresh("-else-error-");
-                let else_id = self.block(scope, else_block);
+                let else_id = self.branch(scope, else_block, &start);
                 let run_else =
                     self.air.add(Node::Match { left: ":error:.$.error_code".into(), right: "10001".into(), body: else_id, negate: false });
                 // Which error to re-throw: the `if` branch's own error, or the else branch's.
@@ -463,10 +648,23 @@ impl Lower {
             Bound::Func(f) => self.inline(&f, args, vec![], call.span, out),
             Bound::ServiceFunc(id, function) => self.service_call(scope, id, &function, args, call, out),
             Bound::Callback(name) => {
+                // Arrow arguments are served on the client, wherever they are called from.
+                let root = self.root();
+                let lexical = std::mem::replace(&mut self.lexical, root);
                 let service = quote("callbackSrv");
-                self.service_call(scope, service, &name, args, call, out)
+                let results = self.service_call(scope, service, &name, args, call, out);
+                self.lexical = lexical;
+                results
             }
-            Bound::Closure(c, func, env) => self.inline_closure(&c, &func, env, args, call.span, out),
+            Bound::Closure(c, func, env, topology) => {
+                let lexical = self.lexical.clone();
+                if let Some(t) = topology {
+                    self.lexical = t;
+                }
+                let results = self.inline_closure(&c, &func, env, args, call.span, out);
+                self.lexical = lexical;
+                results
+            }
             _ => call.results.iter().map(|_| Bound::Error).collect(),
         }
     }
@@ -482,7 +680,8 @@ impl Lower {
     ) -> Vec<Bound> {
         let args: Vec<Value> = args.into_iter().map(|a| self.data(scope, a, call.span)).collect();
         let output = if call.results.is_empty() { None } else { Some(self.fresh("ret")) };
-        out.push(self.call_node(service, function, args, output.clone()));
+        let peer = self.here(out);
+        out.push(self.air.add(Node::Call { peer, service, function: quote(function), args, output: output.clone() }));
         output.map(|o| vec![Bound::Value(o)]).unwrap_or_default()
     }
 
@@ -593,7 +792,8 @@ impl Lower {
                     Bound::Stream(s) => {
                         let name = s.trim_start_matches('$').to_string();
                         let c = format!("#{}", self.fresh(&format!("{name}_to_functor")));
-                        out.push(self.air.add(Node::Canon { peer: INIT.into(), stream: s, dest: c.clone() }));
+                        let peer = self.here(out);
+                        out.push(self.air.add(Node::Canon { peer, stream: s, dest: c.clone() }));
                         (c, name)
                     }
                     Bound::Value(v) if !v.contains('.') && !v.starts_with('"') => {
@@ -689,7 +889,8 @@ impl Lower {
         for (k, v) in values {
             aps.push(self.air.add(Node::ApMap { key: quote(&k), value: v, map: map.clone() }));
         }
-        aps.push(self.air.add(Node::Canon { peer: INIT.into(), stream: map.clone(), dest: obj.clone() }));
+        let peer = self.here(&mut aps);
+        aps.push(self.air.add(Node::Canon { peer, stream: map.clone(), dest: obj.clone() }));
         let body = self.air.seq(aps);
         out.push(self.air.new_scope(map, body));
         Bound::Value(obj)
@@ -728,7 +929,8 @@ impl Lower {
             return Bound::Stream(stream);
         }
         let canon = format!("#{}", self.fresh_suffixed(base));
-        ops.push(self.air.add(Node::Canon { peer: INIT.into(), stream: stream.clone(), dest: canon.clone() }));
+        let peer = self.here(&mut ops);
+        ops.push(self.air.add(Node::Canon { peer, stream: stream.clone(), dest: canon.clone() }));
         let body = self.air.seq(ops);
         out.push(self.air.new_scope(stream, body));
         Bound::Value(canon)
@@ -743,17 +945,25 @@ impl Lower {
             ExprKind::Literal(ConstValue::Int(i)) => (i + 1).to_string(),
             _ => {
                 let incr = self.fresh(&format!("{name}_incr"));
-                out.push(self.call_node(quote("math"), "add", vec![index.clone(), "1".into()], Some(incr.clone())));
+                let peer = self.here(out);
+                out.push(self.air.add(Node::Call {
+                    peer,
+                    service: quote("math"),
+                    function: quote("add"),
+                    args: vec![index.clone(), "1".into()],
+                    output: Some(incr.clone()),
+                }));
                 incr
             }
         };
+        let peer = self.here(out);
         let test = format!("${}", self.fresh(&format!("{name}_test")));
         let item = self.fresh(&format!("{name}_fold_var"));
         let iter_canon = format!("#{}", self.fresh(&format!("{name}_iter_canon")));
         let result_canon = format!("#{}", self.fresh(&format!("{name}_result_canon")));
         let gate = self.fresh(&format!("{name}_gate"));
         let ap = self.air.add(Node::Ap { value: item.clone(), dest: test.clone() });
-        let canon = self.air.add(Node::Canon { peer: INIT.into(), stream: test.clone(), dest: iter_canon.clone() });
+        let canon = self.air.add(Node::Canon { peer: peer.clone(), stream: test.clone(), dest: iter_canon.clone() });
         let copy = self.air.seq(vec![ap, canon]);
         let null = self.air.null();
         let enough = self.air.add(Node::Match { left: format!("{iter_canon}.length"), right: threshold, body: null, negate: false });
@@ -762,7 +972,7 @@ impl Lower {
         let body = self.air.seq(vec![copy, check]);
         let never = self.air.add(Node::Never);
         let fold = self.air.add(Node::Fold { iterable: stream, item, body, last: Some(never) });
-        let result = self.air.add(Node::Canon { peer: INIT.into(), stream: test.clone(), dest: result_canon.clone() });
+        let result = self.air.add(Node::Canon { peer, stream: test.clone(), dest: result_canon.clone() });
         let keep = self.air.add(Node::Ap { value: result_canon, dest: gate.clone() });
         let all = self.air.seq(vec![fold, result, keep]);
         out.push(self.air.new_scope(test, all));
@@ -822,7 +1032,14 @@ impl Lower {
                     _ => ("cmp", "gte"),
                 };
                 let result = self.fresh(function);
-                out.push(self.call_node(quote(service), function, vec![l, r], Some(result.clone())));
+                let peer = self.here(out);
+                out.push(self.air.add(Node::Call {
+                    peer,
+                    service: quote(service),
+                    function: quote(function),
+                    args: vec![l, r],
+                    output: Some(result.clone()),
+                }));
                 Bound::Value(result)
             }
         }
@@ -872,4 +1089,85 @@ fn fold_constant(op: BinOp, a: i128, b: i128) -> Option<i128> {
         _ => return None,
     };
     Some(i128::from(v))
+}
+
+/// The peers to go through from `from` to `to` (two `on` stacks, outermost first): out
+/// through the relays of the `on`s only `from` is in (innermost first, each `via` list
+/// backwards), then in through the relays of those only `to` is in. A peer met twice
+/// cuts the loop between; the two ends are left out.
+fn path(from: &[OnFrame], to: &[OnFrame]) -> Vec<Via> {
+    let (Some(from_last), Some(to_last)) = (from.last(), to.last()) else { return Vec::new() };
+    let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+    let mut from_rest: Vec<&OnFrame> = from[common..].iter().collect();
+    let mut to_rest: Vec<&OnFrame> = to[common..].iter().collect();
+    if from_rest.is_empty() && from_last.peer != to_last.peer {
+        from_rest.push(from_last);
+    }
+    if to_rest.is_empty() && from_last.peer != to_last.peer {
+        to_rest.push(to_last);
+    }
+    let route = from_rest
+        .iter()
+        .rev()
+        .flat_map(|f| {
+            f.via.iter().rev().map(|v| match v {
+                Via::Each(c) => Via::EachBackwards(c.clone()),
+                other => other.clone(),
+            })
+        })
+        .chain(to_rest.iter().flat_map(|f| f.via.iter().cloned()))
+        .chain([Via::Peer(to_last.peer.clone())]);
+    let mut full = vec![Via::Peer(from_last.peer.clone())];
+    for v in route {
+        match full.iter().position(|x| *x == v) {
+            Some(first) => full.truncate(first + 1),
+            None => full.push(v),
+        }
+    }
+    full.remove(0);
+    if full.last() == Some(&Via::Peer(to_last.peer.clone())) {
+        full.pop();
+    }
+    full
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(peer: &str, via: &[&str]) -> OnFrame {
+        OnFrame { peer: peer.into(), via: via.iter().map(|v| Via::Peer((*v).into())).collect() }
+    }
+
+    fn names(route: Vec<Via>) -> Vec<String> {
+        route
+            .into_iter()
+            .map(|v| match v {
+                Via::Peer(p) | Via::Each(p) | Via::EachBackwards(p) => p,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn paths_go_out_through_the_relays_and_in_through_the_others() {
+        let root = vec![on(INIT, &["-relay-"])];
+        let mut remote = root.clone();
+        remote.push(on("peer", &["relay"]));
+        assert_eq!(names(path(&root, &remote)), ["-relay-", "relay"]);
+        assert_eq!(names(path(&remote, &root)), ["relay", "-relay-"]);
+        // The client's own relay needs no hop: the client reaches it directly.
+        let mut host = root.clone();
+        host.push(on("-relay-", &[]));
+        assert!(path(&root, &host).is_empty());
+        assert!(path(&root, &root).is_empty());
+        // Nested `on`s: out of the inner one only.
+        let mut nested = remote.clone();
+        nested.push(on("p2", &["r2"]));
+        assert_eq!(names(path(&remote, &nested)), ["relay", "r2"]);
+        assert_eq!(names(path(&nested, &root)), ["r2", "relay", "-relay-"]);
+        // A loop through the same relay is cut.
+        let mut a = root.clone();
+        a.push(on("a", &["-relay-"]));
+        assert_eq!(names(path(&root, &a)), ["-relay-"]);
+    }
 }
