@@ -142,6 +142,24 @@ fn the_language_chapter_samples_check() {
         if !should_fail && !result.diagnostics.is_empty() {
             failures.push_str(&render(&result.diagnostics, &result.sources, false));
         }
+        if !should_fail {
+            // What compiles must be valid AIR; only constructs not lowered yet may be refused.
+            let compiled = aqua_compiler::compile::compile_files(
+                std::slice::from_ref(&name),
+                &[],
+                &mut loader,
+                &CheckOptions::default(),
+                aqua_compiler::lower::LowerOptions::default(),
+            );
+            for d in compiled.diagnostics.iter().filter(|d| d.code != aqua_compiler::diagnostic::Code::Unsupported) {
+                failures.push_str(&format!("{name}: {}\n", d.message));
+            }
+            for (function, air) in compiled.modules.iter().flat_map(|m| &m.functions) {
+                if let Err(e) = air_vm::syntax::parse(air) {
+                    failures.push_str(&format!("{name}: {function} is not valid AIR: {e:?}\n"));
+                }
+            }
+        }
     }
     assert!(failures.is_empty(), "{failures}");
 }

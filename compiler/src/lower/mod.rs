@@ -299,8 +299,27 @@ impl Lower {
         }
     }
 
-    /// A bound value that must be data.
+    /// A bound value that must be data, streams as a snapshot (`canon`): calls and
+    /// most instructions cannot take a stream.
+    fn value_of(&mut self, v: Bound, span: Span, out: &mut Vec<Id>) -> Value {
+        match v {
+            Bound::Stream(s) => {
+                let peer = self.here(out);
+                let name = s.trim_start_matches(['$', '%']).to_string();
+                let canon = format!("#{}", self.fresh(&format!("{name}_canon")));
+                out.push(self.air.add(Node::Canon { peer, stream: s, dest: canon.clone() }));
+                canon
+            }
+            other => self.data_value(other, span),
+        }
+    }
+
+    /// A bound value that must be data (a stream stays a stream).
     fn data(&mut self, _scope: &Scope, v: Bound, span: Span) -> Value {
+        self.data_value(v, span)
+    }
+
+    fn data_value(&mut self, v: Bound, span: Span) -> Value {
         match v {
             Bound::Value(v) | Bound::Stream(v) => v,
             Bound::Error => "[]".into(),
@@ -420,13 +439,13 @@ impl Lower {
             }
             StmtKind::Push { stream, key, value } => {
                 let v = self.expr(scope, value, out);
-                let v = self.data(scope, v, value.span);
+                let v = self.value_of(v, value.span, out);
                 let Some(Bound::Stream(s)) = scope.env.get(stream).cloned() else { return };
                 match key {
                     None => out.push(self.air.add(Node::Ap { value: v, dest: s })),
                     Some(k) => {
                         let kb = self.expr(scope, k, out);
-                        let key = self.data(scope, kb, k.span);
+                        let key = self.value_of(kb, k.span, out);
                         out.push(self.air.add(Node::ApMap { key, value: v, map: s }));
                     }
                 }
@@ -475,7 +494,7 @@ impl Lower {
         streams: &mut Vec<Value>,
     ) {
         let pb = self.expr(scope, peer, out);
-        let peer_value = self.data(scope, pb, peer.span);
+        let peer_value = self.value_of(pb, peer.span, out);
         let mut vias = Vec::new();
         for v in via {
             let b = self.expr(scope, v, out);
@@ -563,14 +582,14 @@ impl Lower {
         let (left, right, negate) = match &cond.kind {
             ExprKind::Binary(op @ (BinOp::Eq | BinOp::NotEq), a, b) => {
                 let av = self.expr(scope, a, out);
-                let l = self.data(scope, av, a.span);
+                let l = self.value_of(av, a.span, out);
                 let bv = self.expr(scope, b, out);
-                let r = self.data(scope, bv, b.span);
+                let r = self.value_of(bv, b.span, out);
                 (l, r, *op == BinOp::NotEq)
             }
             _ => {
                 let c = self.expr(scope, cond, out);
-                (self.data(scope, c, cond.span), "true".into(), false)
+                (self.value_of(c, cond.span, out), "true".into(), false)
             }
         };
         self.here(out);
@@ -625,8 +644,8 @@ impl Lower {
         match &call.callee {
             Callee::Service { id, function, .. } => {
                 let idb = self.expr(scope, id, out);
-                let id = self.data(scope, idb, id.span);
-                self.service_call(scope, id, function, args, call, out)
+                let id = self.value_of(idb, id.span, out);
+                self.service_call(id, function, args, call, out)
             }
             Callee::Func { func, abilities } => {
                 let abilities: Vec<Bound> = abilities.iter().map(|a| self.expr(scope, a, out)).collect();
@@ -634,7 +653,7 @@ impl Lower {
             }
             Callee::Arrow(e) => {
                 let arrow = self.expr(scope, e, out);
-                self.call_bound(scope, arrow, args, call, out)
+                self.call_bound(arrow, args, call, out)
             }
             Callee::MapMethod { .. } => {
                 self.unsupported("stream map methods", call.span);
@@ -643,16 +662,16 @@ impl Lower {
         }
     }
 
-    fn call_bound(&mut self, scope: &mut Scope, arrow: Bound, args: Vec<Bound>, call: &hir::Call, out: &mut Vec<Id>) -> Vec<Bound> {
+    fn call_bound(&mut self, arrow: Bound, args: Vec<Bound>, call: &hir::Call, out: &mut Vec<Id>) -> Vec<Bound> {
         match arrow {
             Bound::Func(f) => self.inline(&f, args, vec![], call.span, out),
-            Bound::ServiceFunc(id, function) => self.service_call(scope, id, &function, args, call, out),
+            Bound::ServiceFunc(id, function) => self.service_call(id, &function, args, call, out),
             Bound::Callback(name) => {
                 // Arrow arguments are served on the client, wherever they are called from.
                 let root = self.root();
                 let lexical = std::mem::replace(&mut self.lexical, root);
                 let service = quote("callbackSrv");
-                let results = self.service_call(scope, service, &name, args, call, out);
+                let results = self.service_call(service, &name, args, call, out);
                 self.lexical = lexical;
                 results
             }
@@ -669,16 +688,8 @@ impl Lower {
         }
     }
 
-    fn service_call(
-        &mut self,
-        scope: &Scope,
-        service: Value,
-        function: &str,
-        args: Vec<Bound>,
-        call: &hir::Call,
-        out: &mut Vec<Id>,
-    ) -> Vec<Bound> {
-        let args: Vec<Value> = args.into_iter().map(|a| self.data(scope, a, call.span)).collect();
+    fn service_call(&mut self, service: Value, function: &str, args: Vec<Bound>, call: &hir::Call, out: &mut Vec<Id>) -> Vec<Bound> {
+        let args: Vec<Value> = args.into_iter().map(|a| self.value_of(a, call.span, out)).collect();
         let output = if call.results.is_empty() { None } else { Some(self.fresh("ret")) };
         let peer = self.here(out);
         out.push(self.air.add(Node::Call { peer, service, function: quote(function), args, output: output.clone() }));
@@ -779,7 +790,7 @@ impl Lower {
             ExprKind::Index(base, index) => {
                 let b = self.expr(scope, base, out);
                 let i = self.expr(scope, index, out);
-                let i = self.data(scope, i, index.span);
+                let i = self.value_of(i, index.span, out);
                 match b {
                     Bound::Stream(s) => self.gate(s, &i, index, out),
                     Bound::Value(v) => Bound::Value(lens(&v, &format!(".[{i}]"))),
@@ -816,7 +827,7 @@ impl Lower {
             ExprKind::Binary(op, a, b) => self.binary(scope, *op, a, b, out),
             ExprKind::Not(a) => {
                 let v = self.expr(scope, a, out);
-                let v = self.data(scope, v, a.span);
+                let v = self.value_of(v, a.span, out);
                 let not = self.fresh("not");
                 let f = self.air.add(Node::Ap { value: "false".into(), dest: not.clone() });
                 let m = self.air.add(Node::Match { left: v, right: "true".into(), body: f, negate: false });
@@ -843,7 +854,7 @@ impl Lower {
             ExprKind::Copy(base, fields) => {
                 let Type::Struct(s) = &e.ty else { return Bound::Error };
                 let b = self.expr(scope, base, out);
-                let b = self.data(scope, b, base.span);
+                let b = self.value_of(b, base.span, out);
                 let all: Vec<String> = s.fields.iter().map(|(n, _)| n.clone()).collect();
                 let name = s.name.clone();
                 self.object(scope, &name, Some((b, all)), fields, out)
@@ -851,7 +862,7 @@ impl Lower {
             ExprKind::Func(f) => Bound::Func(f.clone()),
             ExprKind::ServiceFunc { id, function, .. } => {
                 let b = self.expr(scope, id, out);
-                let id = self.data(scope, b, id.span);
+                let id = self.value_of(b, id.span, out);
                 Bound::ServiceFunc(id, function.clone())
             }
             ExprKind::Service { id, .. } => {
@@ -883,7 +894,7 @@ impl Lower {
         }
         for (name, v) in fields {
             let bv = self.expr(scope, v, out);
-            values.insert(name.clone(), self.data(scope, bv, v.span));
+            values.insert(name.clone(), self.value_of(bv, v.span, out));
         }
         let mut aps = Vec::new();
         for (k, v) in values {
@@ -911,7 +922,7 @@ impl Lower {
         for item in items {
             let mut prefix = Vec::new();
             let v = self.expr(scope, item, &mut prefix);
-            let v = self.data(scope, v, item.span);
+            let v = self.value_of(v, item.span, &mut prefix);
             prefix.push(self.air.add(Node::Ap { value: v, dest: stream.clone() }));
             ops.push(self.air.seq(prefix));
         }
@@ -989,14 +1000,14 @@ impl Lower {
             BinOp::And | BinOp::Or => {
                 // Short-circuit: the right side runs only when it decides the result.
                 let av = self.expr(scope, a, out);
-                let l = self.data(scope, av, a.span);
+                let l = self.value_of(av, a.span, out);
                 let name = self.fresh(if op == BinOp::And { "and" } else { "or" });
                 let decided = if op == BinOp::And { "false" } else { "true" };
                 let keep = self.air.add(Node::Ap { value: l.clone(), dest: name.clone() });
                 let m = self.air.add(Node::Match { left: l, right: decided.into(), body: keep, negate: false });
                 let mut right = Vec::new();
                 let bv = self.expr(scope, b, &mut right);
-                let r = self.data(scope, bv, b.span);
+                let r = self.value_of(bv, b.span, &mut right);
                 right.push(self.air.add(Node::Ap { value: r, dest: name.clone() }));
                 let rest = self.air.seq(right);
                 out.push(self.air.xor(m, rest));
@@ -1004,9 +1015,9 @@ impl Lower {
             }
             BinOp::Eq | BinOp::NotEq => {
                 let av = self.expr(scope, a, out);
-                let l = self.data(scope, av, a.span);
+                let l = self.value_of(av, a.span, out);
                 let bv = self.expr(scope, b, out);
-                let r = self.data(scope, bv, b.span);
+                let r = self.value_of(bv, b.span, out);
                 let name = self.fresh(if op == BinOp::Eq { "eq" } else { "neq" });
                 let t = self.air.add(Node::Ap { value: "true".into(), dest: name.clone() });
                 let m = self.air.add(Node::Match { left: l, right: r, body: t, negate: op == BinOp::NotEq });
@@ -1016,9 +1027,9 @@ impl Lower {
             }
             _ => {
                 let av = self.expr(scope, a, out);
-                let l = self.data(scope, av, a.span);
+                let l = self.value_of(av, a.span, out);
                 let bv = self.expr(scope, b, out);
-                let r = self.data(scope, bv, b.span);
+                let r = self.value_of(bv, b.span, out);
                 let (service, function) = match op {
                     BinOp::Add => ("math", "add"),
                     BinOp::Sub => ("math", "sub"),
