@@ -331,3 +331,28 @@ func remote(relays: []string):
     assert_eq!(errors[0].code, aqua_compiler::diagnostic::Code::Unsupported);
     assert!(errors[0].message.contains("`parseq`"), "{}", errors[0].message);
 }
+
+#[test]
+fn stream_maps_take_pairs_and_give_each_key_once() {
+    let source = r#"aqua Maps
+
+export tally
+
+func vote(voter: string) -> string, string:
+    <- voter, "yes"
+
+func tally(voters: []string) -> []string:
+    byVoter: %string
+    for v <- voters:
+        byVoter <- vote(v)
+    byVoter <<- "ann", "no"
+    seen: *string
+    for voter, choice <- byVoter:
+        seen <<- voter
+        seen <<- choice
+    <- seen
+"#;
+    let o = run(source, "tally", json!({"voters": ["ann", "bob"]}), &no_services);
+    // Each key once, with its last value, in the order of those last values.
+    assert_eq!(o.response, Some(json!(["bob", "yes", "ann", "no"])));
+}

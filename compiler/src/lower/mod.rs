@@ -420,7 +420,14 @@ impl Lower {
                     }
                 }
             }
-            StmtKind::CallToMap { call, .. } => self.unsupported("pushing a call's key and value to a stream map", call.span),
+            StmtKind::CallToMap { call, map } => {
+                let results = self.call(scope, call, out);
+                if let ([k, v], Some(Bound::Stream(m))) = (results.as_slice(), scope.env.get(map).cloned()) {
+                    let key = self.value_of(k.clone(), call.span, out);
+                    let value = self.value_of(v.clone(), call.span, out);
+                    out.push(self.air.add(Node::ApMap { key, value, map: m }));
+                }
+            }
             StmtKind::Assign { local, value } => {
                 let v = self.expr(scope, value, out);
                 scope.env.insert(*local, v);
@@ -534,22 +541,33 @@ impl Lower {
         body: &hir::Block,
         out: &mut Vec<Id>,
     ) {
-        if key.is_some() || matches!(iterable.ty, Type::StreamMap(_)) {
-            self.unsupported("iterating over a stream map", iterable.span);
+        let is_map = matches!(iterable.ty, Type::StreamMap(_));
+        if is_map && mode == Some(ForMode::Rec) {
+            self.unsupported("`for ... rec` over a stream map", iterable.span);
             return;
         }
         let it = self.expr(scope, iterable, out);
         let mut it = self.data(scope, it, iterable.span);
-        // A stream is iterated live only by `rec`; otherwise over a snapshot.
-        if it.starts_with('$') && mode != Some(ForMode::Rec) {
-            let canon = format!("#{}_canon", self.fresh(it.trim_start_matches('$')));
+        // A stream is iterated live only by `rec`; otherwise over a snapshot. A stream
+        // map's snapshot gives each key once, with its last value, as `{key, value}`.
+        if (it.starts_with('$') && mode != Some(ForMode::Rec)) || it.starts_with('%') {
+            let sigil = if it.starts_with('%') { "#%" } else { "#" };
+            let canon = format!("{sigil}{}", self.fresh(&format!("{}_canon", it.trim_start_matches(['$', '%']))));
             let peer = self.here(out);
             out.push(self.air.add(Node::Canon { peer, stream: it.clone(), dest: canon.clone() }));
             it = canon;
         }
         let name = scope.local(item).name.clone();
         let var = self.fresh_suffixed(&name);
-        scope.env.insert(item, Bound::Value(var.clone()));
+        match key {
+            Some(k) => {
+                scope.env.insert(k, Bound::Value(format!("{var}.$.key")));
+                scope.env.insert(item, Bound::Value(format!("{var}.$.value")));
+            }
+            None => {
+                scope.env.insert(item, Bound::Value(var.clone()));
+            }
+        }
         // Every iteration starts where the loop is written and comes back there.
         self.here(out);
         let start = self.current.clone();
@@ -751,11 +769,13 @@ impl Lower {
         // fresh for each call.
         let returned: BTreeSet<String> =
             values.iter().filter_map(|v| if let Bound::Stream(s) = v { Some(s.clone()) } else { None }).collect();
-        let mut id = self.air.seq(items);
-        for s in streams.into_iter().rev().filter(|s| !returned.contains(s)) {
-            id = self.air.new_scope(s, id);
+        if !items.is_empty() {
+            let mut id = self.air.seq(items);
+            for s in streams.into_iter().rev().filter(|s| !returned.contains(s)) {
+                id = self.air.new_scope(s, id);
+            }
+            out.push(id);
         }
-        out.push(id);
         self.depth -= 1;
         values
     }
