@@ -310,16 +310,15 @@ func notify(log: string, u32 -> (), n: u32) -> u32:
 
 #[test]
 fn what_lowering_does_not_handle_yet_is_refused_with_a_diagnostic() {
-    let source = r#"aqua Remote
+    let source = r#"aqua Methods
 
 export remote
 
-service Srv("srv"):
-    work()
-
-func remote(relays: []string):
-    parseq r <- relays on r:
-        Srv.work()
+func remote() -> []string:
+    m: %string
+    m <<- "k", "v"
+    got = m.get("k")
+    <- got
 "#;
     let mut loader = MemoryLoader::default();
     loader.files.insert("main.aqua".into(), source.into());
@@ -327,9 +326,9 @@ func remote(relays: []string):
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
     let root = result.program.roots[0];
     let Some((_, Def::Func(f))) = result.program.modules[&root].exports.first() else { panic!() };
-    let errors = lower_function(f, LowerOptions::default()).expect_err("`parseq` is not lowered yet");
+    let errors = lower_function(f, LowerOptions::default()).expect_err("stream map methods are not lowered yet");
     assert_eq!(errors[0].code, aqua_compiler::diagnostic::Code::Unsupported);
-    assert!(errors[0].message.contains("`parseq`"), "{}", errors[0].message);
+    assert!(errors[0].message.contains("stream map methods"), "{}", errors[0].message);
 }
 
 #[test]

@@ -19,7 +19,7 @@
 //! back to where the `on` is written and is thrown again there, up to the client's
 //! handler.
 //!
-//! Not lowered yet (each refused with a diagnostic): `parseq`, stream map methods.
+//! Not lowered yet (refused with a diagnostic): the methods of stream maps.
 
 pub mod air;
 
@@ -458,7 +458,7 @@ impl Lower {
                 }
             }
             StmtKind::On { peer, via, body } => self.on(scope, peer, via, body, out, streams),
-            StmtKind::Parseq { .. } => self.unsupported("`parseq`", stmt.span),
+            StmtKind::Parseq { item, iterable, peer, via, body } => self.parseq(scope, *item, iterable, peer, via, body, out),
             StmtKind::Join(values) => {
                 for v in values {
                     // Reading a value waits for it; indexing a stream builds its gate.
@@ -528,6 +528,46 @@ impl Lower {
         error.push(self.air.add(Node::Fail(":error:".into())));
         let error_id = self.air.seq(error);
         out.push(self.air.xor(body_id, error_id));
+    }
+
+    /// `parseq r <- rs on r via ...:`: every iteration runs in parallel on its peer and
+    /// then goes back only as far as the client's relay.
+    #[allow(clippy::too_many_arguments, reason = "the parts of a `parseq` statement")]
+    fn parseq(
+        &mut self,
+        scope: &mut Scope,
+        item: LocalId,
+        iterable: &hir::Expr,
+        peer: &hir::Expr,
+        via: &[hir::Expr],
+        body: &hir::Block,
+        out: &mut Vec<Id>,
+    ) {
+        let it = self.expr(scope, iterable, out);
+        let it = self.value_of(it, iterable.span, out);
+        let name = scope.local(item).name.clone();
+        let var = self.fresh_suffixed(&name);
+        scope.env.insert(item, Bound::Value(var.clone()));
+        self.here(out);
+        let start = self.current.clone();
+        let mut streams = Vec::new();
+        let mut ops = Vec::new();
+        self.on(scope, peer, via, body, &mut ops, &mut streams);
+        let mut relay = self.root();
+        let host = if self.options.no_relay { INIT } else { "-relay-" };
+        relay.push(OnFrame { peer: host.into(), via: vec![] });
+        self.return_to(&relay, &mut ops);
+        self.current = start;
+        let mut iteration = self.air.seq(ops);
+        for s in streams.into_iter().rev() {
+            iteration = self.air.new_scope(s, iteration);
+        }
+        let next = self.air.add(Node::Next(var.clone()));
+        let b = self.air.par(iteration, next);
+        let never = self.air.add(Node::Never);
+        let fold = self.air.add(Node::Fold { iterable: it, item: var, body: b, last: Some(never) });
+        let null = self.air.null();
+        out.push(self.air.par(fold, null));
     }
 
     #[allow(clippy::too_many_arguments, reason = "the parts of a `for` statement")]
