@@ -9,3 +9,8 @@ pub const MAX_NESTING: usize = 128;
 
 /// At most this many modules take part in one compilation (imports included).
 pub const MAX_MODULES: usize = 10_000;
+
+/// Past this many diagnostics in one compilation, unknown names get no "did you mean"
+/// hint: finding one compares the name with every name in scope, and a file with
+/// thousands of unknown names must still be checked quickly.
+pub const MAX_DIAGNOSTICS_WITH_SUGGESTIONS: usize = 200;

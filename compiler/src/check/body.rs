@@ -11,6 +11,7 @@ use super::declarations::{resolve_arrow, resolve_type};
 use super::{ConstDef, ConstValue, Def, FuncDef, Namespace, ServiceDef, lookup_path};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::hir::{self, Bind, Callee, LocalId};
+use crate::limits::MAX_DIAGNOSTICS_WITH_SUGGESTIONS;
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::{self, Arg, BinOp, Block, CollectionKind, Expr, ExprKind, ForMode, Ident, StmtKind};
 use crate::types::{ArrowType, LiteralKind, ScalarType, StructType, Type, accepts, describe_mismatch, numeric_result, unify};
@@ -621,10 +622,13 @@ impl Checker<'_> {
                 .with_primary(span, "a call of the function being defined")
                 .with_hint("functions are inlined into AIR; use `for` over a stream (or `for ... rec`) to repeat");
         }
+        let d = Diagnostic::error(Code::UnknownName, format!("`{name}` is not defined")).with_primary(span, "unknown name");
+        if self.diagnostics.len() > MAX_DIAGNOSTICS_WITH_SUGGESTIONS {
+            return d;
+        }
         let mut candidates: Vec<&str> = self.frames.iter().flat_map(|f| f.vars.keys().map(String::as_str)).collect();
         candidates.extend(self.module.defs.keys().map(String::as_str));
         candidates.extend(BUILTIN_VALUES);
-        let d = Diagnostic::error(Code::UnknownName, format!("`{name}` is not defined")).with_primary(span, "unknown name");
         match did_you_mean(name, candidates) {
             Some(h) => d.with_hint(h),
             None => d,

@@ -250,7 +250,12 @@ pub(crate) fn resolve_type(te: &TypeExpr, scope: &Namespace, diagnostics: &mut D
                     let types = scope.defs.iter().filter(|(_, d)| matches!(d, Def::Type(_) | Def::Service(_))).map(|(n, _)| n.as_str());
                     let mut d = Diagnostic::error(Code::UnknownType, format!("the type `{}` is not defined", q.text()))
                         .with_primary(q.span, "unknown type");
-                    if let Some(hint) = crate::suggest::did_you_mean(&q.text(), scalars.into_iter().chain(types)) {
+                    let hint = if diagnostics.len() > crate::limits::MAX_DIAGNOSTICS_WITH_SUGGESTIONS {
+                        None
+                    } else {
+                        crate::suggest::did_you_mean(&q.text(), scalars.into_iter().chain(types))
+                    };
+                    if let Some(hint) = hint {
                         d = d.with_hint(hint);
                     }
                     diagnostics.push(d);

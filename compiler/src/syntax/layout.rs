@@ -16,6 +16,8 @@ pub struct LayoutError {
     pub end: usize,
     pub message: String,
     pub hint: Option<String>,
+    /// A nesting limit was exceeded (rather than an indentation mistake).
+    pub limit: bool,
 }
 
 /// Cuts the file's tokens into top-level items. A line at column 0 starts a new item;
@@ -80,6 +82,7 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
                         end,
                         message: format!("blocks are nested more than {MAX_NESTING} levels deep"),
                         hint: Some("move the inner part into a function of its own".into()),
+                        limit: true,
                     });
                     return (Vec::new(), errors);
                 }
@@ -92,6 +95,7 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
                         end: start,
                         message: "this line is indented, but the line before does not open a block".into(),
                         hint: Some("a block starts after a line ending with `:`; otherwise keep the indentation of the line before".into()),
+                        limit: false,
                     });
                     indents.push((col, true));
                 }
@@ -107,6 +111,7 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
                         end: start,
                         message: "this line's indentation matches no enclosing block".into(),
                         hint: Some("indent every line of a block by the same amount".into()),
+                        limit: false,
                     });
                 }
             }
@@ -122,6 +127,7 @@ pub fn layout<'s>(source: &str, tokens: &[Spanned<'s>]) -> (Vec<Spanned<'s>>, Ve
                 end,
                 message: format!("brackets are nested more than {MAX_NESTING} levels deep"),
                 hint: None,
+                limit: true,
             });
             return (Vec::new(), errors);
         }

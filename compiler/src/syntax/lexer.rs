@@ -10,9 +10,13 @@ use logos::Logos;
 /// One token. Names and literals borrow from the source.
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\f]+")]
-// A comment runs to the end of the line, so reading to the newline is intended.
-#[logos(skip(r"--[^\n]*", allow_greedy = true))]
 pub enum Token<'s> {
+    /// A comment, to the end of the line; dropped by [`lex`]. Comments and strings
+    /// are scanned by callbacks rather than by the generated automaton, which recurses
+    /// once per byte of a run of non-ASCII characters and would overflow the stack on
+    /// a long one.
+    #[token("--", comment_end)]
+    Comment,
     #[token("\n")]
     LineBreak,
     /// Produced by the layout pass, never by logos.
@@ -32,12 +36,10 @@ pub enum Token<'s> {
     Int(&'s str),
     #[regex(r"[0-9]+\.[0-9]+")]
     Float(&'s str),
-    /// A string literal with its quotes; Aqua strings have no escapes.
-    #[regex(r#""[^"\n]*""#)]
+    /// A string literal with its quotes; Aqua strings have no escapes. Without a
+    /// closing quote on its line it has none, and [`lex`] reports it.
+    #[token("\"", string_end)]
     Str(&'s str),
-    /// A string whose closing quote is missing on its line.
-    #[regex(r#""[^"\n]*"#, priority = 0)]
-    UnclosedStr(&'s str),
     #[token("%init_peer_id%")]
     InitPeerId,
 
@@ -173,11 +175,12 @@ impl Token<'_> {
     pub fn describe(&self) -> String {
         match self {
             Token::LineBreak | Token::Newline => "the end of the line".into(),
+            Token::Comment => "a comment".into(),
             Token::Indent => "an indented line".into(),
             Token::Dedent => "the end of the block".into(),
             Token::Name(n) | Token::Upper(n) => format!("`{n}`"),
             Token::Int(n) | Token::Float(n) => format!("the number `{n}`"),
-            Token::Str(s) | Token::UnclosedStr(s) => format!("the string {s}"),
+            Token::Str(s) => format!("the string {s}"),
             other => format!("`{}`", other.text().unwrap_or("?")),
         }
     }
@@ -272,6 +275,24 @@ impl Token<'_> {
     }
 }
 
+/// Consumes a comment's text up to (not including) the end of the line.
+fn comment_end<'s>(lex: &mut logos::Lexer<'s, Token<'s>>) {
+    let rest = lex.remainder();
+    lex.bump(rest.find('\n').unwrap_or(rest.len()));
+}
+
+/// Consumes a string literal up to its closing quote, or up to the end of the line
+/// when it has none (the token then has no closing quote; [`lex`] reports it).
+fn string_end<'s>(lex: &mut logos::Lexer<'s, Token<'s>>) -> &'s str {
+    let rest = lex.remainder();
+    match rest.find(['"', '\n']) {
+        Some(i) if rest.as_bytes()[i] == b'"' => lex.bump(i + 1),
+        Some(i) => lex.bump(i),
+        None => lex.bump(rest.len()),
+    }
+    lex.slice()
+}
+
 /// A token with its byte range in the source.
 pub type Spanned<'s> = (usize, Token<'s>, usize);
 
@@ -292,7 +313,8 @@ pub fn lex(source: &str) -> (Vec<Spanned<'_>>, Vec<LexError>) {
     while let Some(token) = lexer.next() {
         let range = lexer.span();
         match token {
-            Ok(Token::UnclosedStr(_)) => {
+            Ok(Token::Comment) => {}
+            Ok(Token::Str(text)) if text.len() < 2 || !text.ends_with('"') => {
                 errors.push(LexError {
                     start: range.start,
                     end: range.end,

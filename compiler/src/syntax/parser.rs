@@ -121,7 +121,8 @@ impl Ctx {
         let whole = self.span(start, end);
         let (laid_out, layout_errors) = layout(text, tokens);
         for e in layout_errors {
-            let mut d = Diagnostic::error(Code::UnexpectedIndent, e.message).with_primary(self.span(e.start, e.end), "indentation");
+            let (code, label) = if e.limit { (Code::Limit, "too deep") } else { (Code::UnexpectedIndent, "indentation") };
+            let mut d = Diagnostic::error(code, e.message).with_primary(self.span(e.start, e.end), label);
             if let Some(hint) = e.hint {
                 d = d.with_hint(hint);
             }
