@@ -87,7 +87,7 @@ fn every_diagnostic_code_has_a_reviewed_snapshot() {
     for entry in std::fs::read_dir(&dir).expect("snapshot directory") {
         all.push_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("read"));
     }
-    // `unsupported` comes from lowering, not checking; tests/tests/compile_and_run.rs has it.
+    // `unsupported` comes from lowering (for a construct it cannot lower), not checking.
     let missing: Vec<&str> = aqua_compiler::diagnostic::Code::ALL
         .iter()
         .filter(|c| **c != aqua_compiler::diagnostic::Code::Unsupported)

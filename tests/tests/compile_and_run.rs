@@ -309,28 +309,26 @@ func notify(log: string, u32 -> (), n: u32) -> u32:
 }
 
 #[test]
-fn what_lowering_does_not_handle_yet_is_refused_with_a_diagnostic() {
+fn stream_map_methods_read_a_snapshot() {
     let source = r#"aqua Methods
 
-export remote
+export read
 
-func remote() -> []string:
+func read() -> []string, []string, bool, bool, []string:
     m: %string
-    m <<- "k", "v"
+    m <<- "k", "v1"
+    m <<- "other", "x"
+    m <<- "k", "v2"
     got = m.get("k")
-    <- got
+    none = m.get("missing")
+    has = m.contains("k")
+    hasNot = m.contains("missing")
+    keys = m.keys()
+    <- got, none, has, hasNot, keys
 "#;
-    let mut loader = MemoryLoader::default();
-    loader.files.insert("main.aqua".into(), source.into());
-    let result = aqua_compiler::check_files(&["main.aqua".into()], &[], &mut loader, &CheckOptions::default());
-    assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
-    let root = result.program.roots[0];
-    let Some((_, Def::Func(f))) = result.program.modules[&root].exports.first() else { panic!() };
-    let errors = lower_function(f, LowerOptions::default()).expect_err("stream map methods are not lowered yet");
-    assert_eq!(errors[0].code, aqua_compiler::diagnostic::Code::Unsupported);
-    assert!(errors[0].message.contains("stream map methods"), "{}", errors[0].message);
+    let o = run(source, "read", json!({}), &no_services);
+    assert_eq!(o.response, Some(json!([["v1", "v2"], [], true, false, ["other", "k"]])));
 }
-
 #[test]
 fn stream_maps_take_pairs_and_give_each_key_once() {
     let source = r#"aqua Maps

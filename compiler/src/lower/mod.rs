@@ -19,7 +19,8 @@
 //! back to where the `on` is written and is thrown again there, up to the client's
 //! handler.
 //!
-//! Not lowered yet (refused with a diagnostic): the methods of stream maps.
+//! Every construct the checker accepts is lowered; a construct that is not gets an
+//! `unsupported` diagnostic rather than wrong AIR.
 
 pub mod air;
 
@@ -713,9 +714,10 @@ impl Lower {
                 let arrow = self.expr(scope, e, out);
                 self.call_bound(arrow, args, call, out)
             }
-            Callee::MapMethod { .. } => {
-                self.unsupported("stream map methods", call.span);
-                call.results.iter().map(|_| Bound::Error).collect()
+            Callee::MapMethod { map, method } => {
+                let m = self.expr(scope, map, out);
+                let Bound::Stream(m) = m else { return vec![Bound::Error] };
+                vec![self.map_method(&m, method, args, call.span, out)]
             }
         }
     }
@@ -930,6 +932,68 @@ impl Lower {
                 Bound::Service(self.data(scope, b, id.span))
             }
             ExprKind::Error => Bound::Error,
+        }
+    }
+
+    /// A method of a stream map, on a snapshot of it: `get(k)` and `getStream(k)` the
+    /// values pushed under `k`, `contains(k)` whether there are any, `keys()` and
+    /// `keysStream()` every key once.
+    fn map_method(&mut self, map: &str, method: &str, args: Vec<Bound>, span: Span, out: &mut Vec<Id>) -> Bound {
+        let name = map.trim_start_matches('%').to_string();
+        let peer = self.here(out);
+        let snapshot = format!("#%{}", self.fresh(&format!("{name}_canon")));
+        out.push(self.air.add(Node::Canon { peer: peer.clone(), stream: map.to_string(), dest: snapshot.clone() }));
+        let key = match args.into_iter().next() {
+            Some(k) => {
+                // A key is read through a variable: `#%m.$.[key]` takes any string.
+                let k = self.value_of(k, span, out);
+                let var = self.fresh(&format!("{name}_key"));
+                out.push(self.air.add(Node::Ap { value: k, dest: var.clone() }));
+                Some(var)
+            }
+            None => None,
+        };
+        let values = |lower: &mut Self, out: &mut Vec<Id>| {
+            let v = lower.fresh(&format!("{name}_values"));
+            out.push(lower.air.add(Node::Ap { value: format!("{snapshot}.$.[{}]", key.clone().unwrap_or_default()), dest: v.clone() }));
+            v
+        };
+        match method {
+            "get" => Bound::Value(values(self, out)),
+            "contains" => {
+                let v = values(self, out);
+                let has = self.fresh(&format!("{name}_contains"));
+                let no = self.air.add(Node::Ap { value: "false".into(), dest: has.clone() });
+                let empty = self.air.add(Node::Match { left: format!("{v}.length"), right: "0".into(), body: no, negate: false });
+                let yes = self.air.add(Node::Ap { value: "true".into(), dest: has.clone() });
+                out.push(self.air.xor(empty, yes));
+                Bound::Value(has)
+            }
+            "getStream" | "keys" | "keysStream" => {
+                let stream = format!("${}", self.fresh(&format!("{name}_{}", if method == "getStream" { "values" } else { "keys" })));
+                let item = self.fresh_suffixed(&format!("{name}_item"));
+                let (iterable, pushed) =
+                    if method == "getStream" { (values(self, out), item.clone()) } else { (snapshot.clone(), format!("{item}.$.key")) };
+                let ap = self.air.add(Node::Ap { value: pushed, dest: stream.clone() });
+                let next = self.air.add(Node::Next(item.clone()));
+                let body = self.air.seq(vec![ap, next]);
+                let null = self.air.null();
+                let fold = self.air.add(Node::Fold { iterable, item, body, last: Some(null) });
+                if method != "keys" {
+                    out.push(fold);
+                    return Bound::Stream(stream);
+                }
+                // The keys as an array: the stream they were gathered in stays local.
+                let keys = format!("#{}", self.fresh(&format!("{name}_keys")));
+                let canon = self.air.add(Node::Canon { peer, stream: stream.clone(), dest: keys.clone() });
+                let both = self.air.seq(vec![fold, canon]);
+                out.push(self.air.new_scope(stream, both));
+                Bound::Value(keys)
+            }
+            _ => {
+                self.unsupported(&format!("the stream map method `{method}`"), span);
+                Bound::Error
+            }
         }
     }
 
