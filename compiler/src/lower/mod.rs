@@ -14,15 +14,18 @@
 //! runs somewhere else than where execution is, hops are inserted along the path
 //! between the two `on` stacks, through their relays (`path`). Statements with
 //! alternatives (`par`, `if`, `try`, loops) first move to where they are written,
-//! and every branch comes back there when it ends (a branch in parallel with a last
-//! explicit hop, so the joining peer gets its data). An error inside `on` travels
-//! back to where the `on` is written and is thrown again there, up to the client's
-//! handler.
+//! and their branches come back there when they end (with a last explicit hop, so
+//! that the data arrives): always for `if`, `try` and sequential loops; for branches
+//! in parallel only when what they write is read elsewhere (`liveness.rs`), and for
+//! the last branch of a `par` group when no other came back, so that the code after
+//! it goes on; never for `co`. An error inside `on` travels back to where the `on` is
+//! written and is thrown again there, up to the client's handler.
 //!
 //! Every construct the checker accepts is lowered; a construct that is not gets an
 //! `unsupported` diagnostic rather than wrong AIR.
 
 pub mod air;
+mod liveness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -341,9 +344,14 @@ impl Lower {
 
     fn block_items_into(&mut self, scope: &mut Scope, block: &hir::Block, streams: &mut Vec<Value>) -> Vec<Id> {
         let mut items: Vec<Id> = Vec::new();
+        // Whether a branch of the current group of `par` statements came back.
+        let mut group_came_back = false;
         for (i, stmt) in block.stmts.iter().enumerate() {
             let next_is_par = block.stmts.get(i + 1).is_some_and(|n| n.prefix == Some(ParPrefix::Par));
             let branch = stmt.prefix.is_some() || next_is_par;
+            if stmt.prefix != Some(ParPrefix::Par) {
+                group_came_back = false;
+            }
             if branch && stmt.prefix != Some(ParPrefix::Par) {
                 // Branches in parallel start where they are written.
                 let mut pre = Vec::new();
@@ -356,8 +364,16 @@ impl Lower {
             let mut ops = Vec::new();
             self.stmt(scope, stmt, &mut ops, streams);
             if branch {
-                if stmt.prefix != Some(ParPrefix::Co) {
+                // A branch comes back (with its data) only when what it writes is read
+                // elsewhere; `co` never does.
+                // The last branch of a group comes back in any case when none did: the
+                // code after the group continues only once a branch is complete there.
+                let last_of_group = !next_is_par;
+                let come_back = stmt.prefix != Some(ParPrefix::Co)
+                    && (exports_used_elsewhere(&scope.func, stmt) || (last_of_group && !group_came_back));
+                if come_back {
                     self.return_to(&start, &mut ops);
+                    group_came_back = true;
                 }
                 self.current = start;
             }
@@ -466,7 +482,13 @@ impl Lower {
                     self.expr(scope, v, out);
                 }
             }
-            StmtKind::For { key, item, iterable, mode, body } => self.for_loop(scope, *key, *item, iterable, *mode, body, out),
+            StmtKind::For { key, item, iterable, mode, body } => {
+                // Parallel iterations come back only when what they write is read
+                // elsewhere; sequential ones always, for the next to start there.
+                let parallel = matches!(mode, Some(ForMode::Par | ForMode::Rec));
+                let come_back = !parallel || exports_used_elsewhere(&scope.func, stmt);
+                self.for_loop(scope, *key, *item, iterable, *mode, body, come_back, out);
+            }
             StmtKind::If { cond, then, otherwise } => self.if_else(scope, cond, then, otherwise.as_ref(), out),
             StmtKind::Try { body, catch, otherwise } => {
                 self.here(out);
@@ -580,6 +602,7 @@ impl Lower {
         iterable: &hir::Expr,
         mode: Option<ForMode>,
         body: &hir::Block,
+        come_back: bool,
         out: &mut Vec<Id>,
     ) {
         let is_map = matches!(iterable.ty, Type::StreamMap(_));
@@ -612,7 +635,13 @@ impl Lower {
         // Every iteration starts where the loop is written and comes back there.
         self.here(out);
         let start = self.current.clone();
-        let inner = self.branch(scope, body, &start);
+        let inner = if come_back {
+            self.branch(scope, body, &start)
+        } else {
+            let inner = self.block(scope, body);
+            self.current = start;
+            inner
+        };
         let next = self.air.add(Node::Next(var.clone()));
         match mode {
             None => {
@@ -1224,6 +1253,17 @@ fn fold_constant(op: BinOp, a: i128, b: i128) -> Option<i128> {
         _ => return None,
     };
     Some(i128::from(v))
+}
+
+/// Whether a statement writes a local that is read outside it, or a parameter (a stream
+/// passed in is the caller's, who may read it).
+fn exports_used_elsewhere(func: &FuncDef, stmt: &hir::Stmt) -> bool {
+    let inside = liveness::Uses::of_stmt(stmt);
+    let all = liveness::Uses::of_body(&func.body);
+    inside
+        .writes
+        .iter()
+        .any(|w| func.body.params.contains(w) || all.reads.get(w).copied().unwrap_or(0) > inside.reads.get(w).copied().unwrap_or(0))
 }
 
 /// The peers to go through from `from` to `to` (two `on` stacks, outermost first): out
