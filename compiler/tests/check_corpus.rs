@@ -1,6 +1,7 @@
 //! The checker against the test corpus (`tests/data/check`) and the book's samples.
 //!
-//! - every program in `ok/` checks with no error and no warning;
+//! - every program in `ok/` checks with no error and no warning, and its exported
+//!   functions compile to AIR the VM accepts;
 //! - every program in `err/` reports at least one diagnostic of the severity its first
 //!   line announces (`-- error: ...` or `-- warning: ...`), and its source with the
 //!   rendered diagnostics is a reviewed snapshot;
@@ -52,6 +53,21 @@ fn every_ok_program_checks_cleanly() {
         let result = check_in(&dir, &file);
         if !result.diagnostics.is_empty() {
             failures.push_str(&render(&result.diagnostics, &result.sources, false));
+            continue;
+        }
+        // Every exported function also compiles to AIR that the VM accepts.
+        let compiled = aqua_compiler::compile::compile_files(
+            std::slice::from_ref(&file),
+            &[],
+            &mut DirLoader(dir.clone()),
+            &CheckOptions::default(),
+            aqua_compiler::lower::LowerOptions::default(),
+        );
+        failures.push_str(&render(&compiled.diagnostics, &compiled.sources, false));
+        for (function, air) in compiled.modules.iter().flat_map(|m| &m.functions) {
+            if let Err(e) = air_vm::syntax::parse(air) {
+                failures.push_str(&format!("{file}: {function} is not valid AIR: {e:?}\n"));
+            }
         }
     }
     assert!(failures.is_empty(), "{failures}");

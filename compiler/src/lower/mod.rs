@@ -262,7 +262,7 @@ impl Lower {
         let mut results = Vec::new();
         for e in &body.results {
             let v = self.expr(&mut scope, e, &mut items);
-            results.push(self.response_value(&scope, v, &e.ty, &mut items, e.span));
+            results.push(self.response_value(v, &e.ty, &mut items, e.span));
         }
         let root = self.root();
         self.move_to(&root, &mut items);
@@ -288,7 +288,7 @@ impl Lower {
     }
 
     /// A result of the exported function as sent to the client: streams become arrays.
-    fn response_value(&mut self, scope: &Scope, v: Bound, ty: &Type, out: &mut Vec<Id>, span: Span) -> Value {
+    fn response_value(&mut self, v: Bound, ty: &Type, out: &mut Vec<Id>, span: Span) -> Value {
         match v {
             Bound::Stream(s) if matches!(ty, Type::Stream(_)) => {
                 let name = s.trim_start_matches('$');
@@ -299,7 +299,7 @@ impl Lower {
                 out.push(self.air.add(Node::Ap { value: fix, dest: flat.clone() }));
                 flat
             }
-            other => self.data(scope, other, span),
+            other => self.value_of(other, span, out),
         }
     }
 
@@ -528,7 +528,9 @@ impl Lower {
         let mut vias = Vec::new();
         for v in via {
             let b = self.expr(scope, v, out);
-            let value = self.data(scope, b, v.span);
+            // A stream of relays is gone through as a snapshot (a fold over a live
+            // stream could not hop after `next` on the way back).
+            let value = self.value_of(b, v.span, out);
             vias.push(if matches!(v.ty, Type::Array(_) | Type::Option(_) | Type::Stream(_)) { Via::Each(value) } else { Via::Peer(value) });
         }
         let parent = self.lexical.clone();
@@ -898,7 +900,9 @@ impl Lower {
                         out.push(self.air.add(Node::Canon { peer, stream: s, dest: c.clone() }));
                         (c, name)
                     }
-                    Bound::Value(v) if !v.contains('.') && !v.starts_with('"') => {
+                    // `nil` (and any literal empty array) has no elements.
+                    Bound::Value(v) if v == "[]" => return Bound::Value("0".into()),
+                    Bound::Value(v) if v.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') => {
                         let f = self.fresh(&format!("{v}_to_functor"));
                         out.push(self.air.add(Node::Ap { value: v.clone(), dest: f.clone() }));
                         (f, v)
