@@ -98,32 +98,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
             }
             if out.success { Ok(out.stdout) } else { Err(Failure::Reported) }
         }
-        Command::Check(args) => {
-            let out = check::check(args)?;
-            #[allow(clippy::print_stderr, reason = "diagnostics go to stderr")]
-            {
-                eprint!("{}", out.stderr);
-            }
-            if out.success {
-                Ok(out.stdout)
-            } else {
-                print(&out.stdout);
-                Err(Failure::Reported)
-            }
-        }
-        Command::Compile(args) => {
-            let out = compile::compile(args)?;
-            #[allow(clippy::print_stderr, reason = "diagnostics go to stderr")]
-            {
-                eprint!("{}", out.stderr);
-            }
-            if out.success {
-                Ok(out.stdout)
-            } else {
-                print(&out.stdout);
-                Err(Failure::Reported)
-            }
-        }
+        Command::Check(args) => finish(check::check(args)?),
+        Command::Compile(args) => finish(compile::compile(args)?),
         Command::Air(AirCommand::Beautify { file }) => {
             let script = parse_air_file(&file)?;
             Ok(air_vm::syntax::beautify(&script))
@@ -139,6 +115,21 @@ fn run(cli: Cli) -> Result<String, Failure> {
             text.push('\n');
             Ok(text)
         }
+    }
+}
+
+/// Prints a compiler command's diagnostics and, on failure, its output (JSON
+/// diagnostics), since the command's result is then only its exit code.
+fn finish(out: check::CheckOutput) -> Result<String, Failure> {
+    #[allow(clippy::print_stderr, reason = "diagnostics go to stderr")]
+    {
+        eprint!("{}", out.stderr);
+    }
+    if out.success {
+        Ok(out.stdout)
+    } else {
+        print(&out.stdout);
+        Err(Failure::Reported)
     }
 }
 

@@ -28,25 +28,7 @@ functions.broken = { error = "out of greetings" }
 
 /// Calls `greeter.<function>` on R1 through R0 and back, with the calling convention.
 fn on_r1(function: &str) -> String {
-    format!(
-        r#"
-(xor
-  (seq
-    (seq
-      (call %init_peer_id% ("getDataSrv" "-relay-") [] -relay-)
-      (call %init_peer_id% ("getDataSrv" "r1") [] r1))
-    (seq
-      (seq
-        (call -relay- ("op" "noop") [])
-        (seq
-          (call r1 ("greeter" "{function}") ["world"] answer)
-          (call -relay- ("op" "noop") [])))
-      (call %init_peer_id% ("callbackSrv" "response") [answer])))
-  (seq
-    (call -relay- ("op" "noop") [])
-    (call %init_peer_id% ("errorHandlingSrv" "error") [%last_error% 0])))
-"#
-    )
+    srv_script(&format!(r#"(call r1 ("greeter" "{function}") ["world"] r)"#))
 }
 
 fn network(toml: &str) -> Network {

@@ -114,11 +114,27 @@ struct OnFrame {
 struct Scope {
     func: Rc<FuncDef>,
     env: Env,
+    /// How often each local of the body is read, counted once when first needed.
+    reads: std::cell::OnceCell<liveness::Uses>,
 }
 
 impl Scope {
+    fn new(func: Rc<FuncDef>, env: Env) -> Scope {
+        Scope { func, env, reads: std::cell::OnceCell::new() }
+    }
+
     fn local(&self, id: LocalId) -> &hir::Local {
         self.func.body.local(id)
+    }
+
+    /// Whether a statement writes a local that is read outside it, or a parameter (a
+    /// stream passed in is the caller's, who may read it).
+    fn exports_used_elsewhere(&self, stmt: &hir::Stmt) -> bool {
+        let all = self.reads.get_or_init(|| liveness::Uses::of_body(&self.func.body));
+        let inside = liveness::Uses::of_stmt(stmt);
+        inside.writes.iter().any(|w| {
+            self.func.body.params.contains(w) || all.reads.get(w).copied().unwrap_or(0) > inside.reads.get(w).copied().unwrap_or(0)
+        })
     }
 }
 
@@ -218,7 +234,7 @@ impl Lower {
 
     /// The exported function with the calling convention around it.
     fn entry(&mut self, func: &Rc<FuncDef>) -> Id {
-        let mut scope = Scope { func: func.clone(), env: Env::new() };
+        let mut scope = Scope::new(func.clone(), Env::new());
         let mut items = Vec::new();
         if !self.options.no_relay {
             self.used.insert("-relay-".into());
@@ -314,16 +330,12 @@ impl Lower {
                 out.push(self.air.add(Node::Canon { peer, stream: s, dest: canon.clone() }));
                 canon
             }
-            other => self.data_value(other, span),
+            other => self.data(other, span),
         }
     }
 
     /// A bound value that must be data (a stream stays a stream).
-    fn data(&mut self, _scope: &Scope, v: Bound, span: Span) -> Value {
-        self.data_value(v, span)
-    }
-
-    fn data_value(&mut self, v: Bound, span: Span) -> Value {
+    fn data(&mut self, v: Bound, span: Span) -> Value {
         match v {
             Bound::Value(v) | Bound::Stream(v) => v,
             Bound::Error => "[]".into(),
@@ -369,8 +381,8 @@ impl Lower {
                 // The last branch of a group comes back in any case when none did: the
                 // code after the group continues only once a branch is complete there.
                 let last_of_group = !next_is_par;
-                let come_back = stmt.prefix != Some(ParPrefix::Co)
-                    && (exports_used_elsewhere(&scope.func, stmt) || (last_of_group && !group_came_back));
+                let come_back =
+                    stmt.prefix != Some(ParPrefix::Co) && (scope.exports_used_elsewhere(stmt) || (last_of_group && !group_came_back));
                 if come_back {
                     self.return_to(&start, &mut ops);
                     group_came_back = true;
@@ -429,7 +441,7 @@ impl Lower {
                             scope.env.insert(*local, result);
                         }
                         Bind::Push(stream) => {
-                            let value = self.data(scope, result, call.span);
+                            let value = self.data(result, call.span);
                             if let Some(Bound::Stream(s)) = scope.env.get(stream).cloned() {
                                 out.push(self.air.add(Node::Ap { value, dest: s }));
                             }
@@ -486,7 +498,7 @@ impl Lower {
                 // Parallel iterations come back only when what they write is read
                 // elsewhere; sequential ones always, for the next to start there.
                 let parallel = matches!(mode, Some(ForMode::Par | ForMode::Rec));
-                let come_back = !parallel || exports_used_elsewhere(&scope.func, stmt);
+                let come_back = !parallel || scope.exports_used_elsewhere(stmt);
                 self.for_loop(scope, *key, *item, iterable, *mode, body, come_back, out);
             }
             StmtKind::If { cond, then, otherwise } => self.if_else(scope, cond, then, otherwise.as_ref(), out),
@@ -613,7 +625,7 @@ impl Lower {
             return;
         }
         let it = self.expr(scope, iterable, out);
-        let mut it = self.data(scope, it, iterable.span);
+        let mut it = self.data(it, iterable.span);
         // A stream is iterated live only by `rec`; otherwise over a snapshot. A stream
         // map's snapshot gives each key once, with its last value, as `{key, value}`.
         if (it.starts_with('$') && mode != Some(ForMode::Rec)) || it.starts_with('%') {
@@ -832,7 +844,7 @@ impl Lower {
             return results.iter().map(|_| Bound::Error).collect();
         }
         self.depth += 1;
-        let mut scope = Scope { func: func.clone(), env };
+        let mut scope = Scope::new(func.clone(), env);
         let (mut items, streams) = self.block_items(&mut scope, block);
         let mut values = Vec::new();
         for e in results {
@@ -962,7 +974,7 @@ impl Lower {
             }
             ExprKind::Service { id, .. } => {
                 let b = self.expr(scope, id, out);
-                Bound::Service(self.data(scope, b, id.span))
+                Bound::Service(self.data(b, id.span))
             }
             ExprKind::Error => Bound::Error,
         }
@@ -1257,17 +1269,6 @@ fn fold_constant(op: BinOp, a: i128, b: i128) -> Option<i128> {
         _ => return None,
     };
     Some(i128::from(v))
-}
-
-/// Whether a statement writes a local that is read outside it, or a parameter (a stream
-/// passed in is the caller's, who may read it).
-fn exports_used_elsewhere(func: &FuncDef, stmt: &hir::Stmt) -> bool {
-    let inside = liveness::Uses::of_stmt(stmt);
-    let all = liveness::Uses::of_body(&func.body);
-    inside
-        .writes
-        .iter()
-        .any(|w| func.body.params.contains(w) || all.reads.get(w).copied().unwrap_or(0) > inside.reads.get(w).copied().unwrap_or(0))
 }
 
 /// The peers to go through from `from` to `to` (two `on` stacks, outermost first): out
