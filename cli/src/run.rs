@@ -1,6 +1,7 @@
 //! `aqua run`: run a script on a simulated network and print its result.
 
 use aqua_network::sim::error_object;
+use aqua_network::network::SpellSource;
 use aqua_network::{Description, Network, ProcessServices, RunSpec, Simulation};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The Aqua file whose function `-f` runs.
-    #[arg(value_name = "FILE.aqua", required_unless_present = "air", conflicts_with = "air", requires = "func")]
+    #[arg(value_name = "FILE.aqua", required_unless_present_any = ["air", "until"], conflicts_with = "air", requires = "func")]
     pub file: Option<PathBuf>,
     /// The function to run and its arguments: `name(arg, ...)`, each argument a JSON
     /// literal or a name from `--data`.
@@ -39,6 +40,11 @@ pub struct RunArgs {
     /// Particle time to live in milliseconds (overrides the description's).
     #[arg(long, value_name = "MS")]
     pub ttl: Option<u32>,
+    /// Go on until this virtual time (ms), spells firing, even after the function is
+    /// done. Without a file or --air, only the network's spells run, and their state is
+    /// printed.
+    #[arg(long, value_name = "MS")]
+    pub until: Option<u64>,
     /// Write the full report (JSON) to this file.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -85,32 +91,39 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
         None => BTreeMap::new(),
         Some(text) => parse_data(text, &net)?,
     };
+    // Paths in the description (processes, spell scripts) are relative to its directory.
+    let dir = args.network.as_ref().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    net.load_spell_scripts(&mut |source| load_spell(source, &dir, &args)).map_err(|e| format!("{net_name}: {e}"))?;
     let script = match (&args.file, &args.air) {
         (Some(file), _) => {
             let (script, args_data) = compile_call(&args, file, &data, &net)?;
             data.extend(args_data);
-            script
+            Some(script)
         }
-        (None, Some(air)) => {
-            let script = std::fs::read_to_string(air).map_err(|e| format!("cannot read {}: {e}", air.display()))?;
-            if let Err(e) = air_vm::syntax::parse(&script) {
-                return Err(crate::diagnostics::render_air_errors(&e, &air.display().to_string(), &script));
-            }
-            script
-        }
+        (None, Some(air)) => Some(read_air(air)?),
+        (None, None) if args.until.is_some() => None,
         (None, None) => return Err("give an Aqua file and `-f 'name(args)'`, or `--air FILE.air`".into()),
     };
-    let spec = RunSpec { script, client, data, ttl_ms: args.ttl.unwrap_or(net.ttl_ms), particle_id: format!("particle-{}", net.seed) };
-    // Service processes run in the description's directory, so its relative paths work.
-    let dir = args.network.as_ref().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     let mut processes = ProcessServices::new(dir);
-    if let Some(path) = &args.emit_air {
-        emit_air(path, &spec, &net)?;
-    }
     let started = std::time::Instant::now();
     let clock = move || u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let (report, timings) = Simulation::new(&net, spec, &mut processes).with_clock(&clock).run_timed();
+    let simulation = match script {
+        Some(script) => {
+            let spec =
+                RunSpec { script, client, data, ttl_ms: args.ttl.unwrap_or(net.ttl_ms), particle_id: format!("particle-{}", net.seed) };
+            if let Some(path) = &args.emit_air {
+                emit_air(path, &spec, &net)?;
+            }
+            Simulation::new(&net, spec, &mut processes)
+        }
+        None => Simulation::spells_only(&net, &mut processes),
+    };
+    let simulation = match args.until {
+        Some(ms) => simulation.until(ms),
+        None => simulation,
+    };
+    let (report, timings) = simulation.with_clock(&clock).run_timed();
     drop(processes);
     if let Some(path) = &args.svg {
         write(path, &aqua_network::svg::render(&report))?;
@@ -134,6 +147,10 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
         stderr.push_str(&format!("warning: {p}\n"));
     }
     let pretty = |v: &Json| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    if args.file.is_none() && args.air.is_none() {
+        let spells = serde_json::to_value(&report.spells).map_err(|e| e.to_string())?;
+        return Ok(RunOutput { stdout: pretty(&spells), stderr, success: true });
+    }
     Ok(match (&report.error, &report.result) {
         (Some(e), _) => {
             let described = error_object(e).map(|o| format!(" (error code {})", o.error_code)).unwrap_or_default();
@@ -154,17 +171,39 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
     })
 }
 
-/// Compiles the function `-f` names and gives its script and its arguments by name.
-fn compile_call(
+fn read_air(path: &std::path::Path) -> Result<String, String> {
+    let script = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match air_vm::syntax::parse(&script) {
+        Ok(_) => Ok(script),
+        Err(e) => Err(crate::diagnostics::render_air_errors(&e, &path.display().to_string(), &script)),
+    }
+}
+
+/// A spell's AIR: its AIR file, or its Aqua function compiled (paths relative to the
+/// description's directory). A spell's arguments come from its store, so any
+/// non-arrow parameters will do; arrows and abilities cannot be given.
+fn load_spell(source: &SpellSource, dir: &std::path::Path, args: &RunArgs) -> Result<String, String> {
+    match source {
+        SpellSource::Air { file } => read_air(&dir.join(file)),
+        SpellSource::Aqua { file, function } => {
+            let path = dir.join(file);
+            let (func, sources) = find_function(args, &path, function)?;
+            if func.ty.domain.iter().any(|(_, t)| matches!(t, aqua_compiler::types::Type::Arrow(_))) || !func.ty.abilities.is_empty() {
+                return Err(format!("`{function}` takes arrows or abilities, which a spell cannot be given"));
+            }
+            aqua_compiler::lower::lower_function(&func, aqua_compiler::lower::LowerOptions::default())
+                .map_err(|errors| aqua_compiler::diagnostic::render(&errors, &sources, false))
+        }
+    }
+}
+
+/// Checks `file` and finds its function `name`, with the sources for diagnostics.
+fn find_function(
     args: &RunArgs,
     file: &std::path::Path,
-    data: &BTreeMap<String, Json>,
-    net: &Network,
-) -> Result<(String, BTreeMap<String, Json>), String> {
+    name: &str,
+) -> Result<(std::rc::Rc<aqua_compiler::check::FuncDef>, aqua_compiler::diagnostic::SourceMap), String> {
     use aqua_compiler::check::Def;
-    use aqua_compiler::types::Type;
-    let call = args.func.as_deref().ok_or("`-f 'name(args)'` names the function to run")?;
-    let (name, raw_args) = parse_call(call)?;
     let options = crate::check::parse_constants(&args.constants)?;
     let roots = vec![file.display().to_string()];
     let import_roots = crate::check::import_roots(&args.import_roots)?;
@@ -174,14 +213,27 @@ fn compile_call(
         return Err(rendered);
     }
     let module = result.program.roots.first().and_then(|r| result.program.modules.get(r)).ok_or("nothing to run")?;
-    let func = match module.scope.defs.get(&name) {
-        Some(Def::Func(f)) => f.clone(),
+    match module.scope.defs.get(name) {
+        Some(Def::Func(f)) => Ok((f.clone(), result.sources)),
         _ => {
             let funcs = module.scope.defs.iter().filter(|(_, d)| matches!(d, Def::Func(_))).map(|(n, _)| n.as_str());
-            let hint = aqua_compiler::suggest::did_you_mean(&name, funcs).map(|h| format!(" ({h})")).unwrap_or_default();
-            return Err(format!("{} has no function `{name}`{hint}", file.display()));
+            let hint = aqua_compiler::suggest::did_you_mean(name, funcs).map(|h| format!(" ({h})")).unwrap_or_default();
+            Err(format!("{} has no function `{name}`{hint}", file.display()))
         }
-    };
+    }
+}
+
+/// Compiles the function `-f` names and gives its script and its arguments by name.
+fn compile_call(
+    args: &RunArgs,
+    file: &std::path::Path,
+    data: &BTreeMap<String, Json>,
+    net: &Network,
+) -> Result<(String, BTreeMap<String, Json>), String> {
+    use aqua_compiler::types::Type;
+    let call = args.func.as_deref().ok_or("`-f 'name(args)'` names the function to run")?;
+    let (name, raw_args) = parse_call(call)?;
+    let (func, sources) = find_function(args, file, &name)?;
     if !func.ty.abilities.is_empty() || func.ty.codomain.iter().any(|t| matches!(t, Type::Arrow(_) | Type::Ability(_))) {
         return Err(format!("`{name}` takes abilities or returns arrows, so it cannot be run from outside; run a function that calls it"));
     }
@@ -199,12 +251,12 @@ fn compile_call(
         } else {
             let v: Json = serde_json::from_str(raw)
                 .map_err(|e| format!("the argument `{param}` is neither a JSON literal nor a name: {raw} ({e})"))?;
-            peer_refs(v, net)
+            net.peer_refs(v)
         };
         values.insert((*param).to_string(), value);
     }
     let script = aqua_compiler::lower::lower_function(&func, aqua_compiler::lower::LowerOptions::default())
-        .map_err(|errors| aqua_compiler::diagnostic::render(&errors, &result.sources, false))?;
+        .map_err(|errors| aqua_compiler::diagnostic::render(&errors, &sources, false))?;
     Ok((script, values))
 }
 
@@ -271,17 +323,5 @@ fn parse_data(text: &str, net: &Network) -> Result<BTreeMap<String, Json>, Strin
     };
     let value: Json = serde_json::from_str(&json_text).map_err(|e| format!("--data is not valid JSON: {e}"))?;
     let Json::Object(map) = value else { return Err("--data must be a JSON object of names to values".into()) };
-    Ok(map.into_iter().map(|(k, v)| (k, peer_refs(v, net))).collect())
-}
-
-fn peer_refs(v: Json, net: &Network) -> Json {
-    match v {
-        Json::String(s) => match s.strip_prefix('@').and_then(|n| net.index_of_name(n)) {
-            Some(i) => Json::String(net.peers[i].id.clone()),
-            None => Json::String(s),
-        },
-        Json::Array(a) => Json::Array(a.into_iter().map(|x| peer_refs(x, net)).collect()),
-        Json::Object(m) => Json::Object(m.into_iter().map(|(k, x)| (k, peer_refs(x, net))).collect()),
-        other => other,
-    }
+    Ok(map.into_iter().map(|(k, v)| (k, net.peer_refs(v))).collect())
 }

@@ -16,6 +16,11 @@ use crate::syntax::parse_module;
 pub const STDLIB: &[(&str, &str)] = &[
     ("@fluencelabs/aqua-lib/builtin.aqua", include_str!("../../stdlib/builtin.aqua")),
     ("@fluencelabs/aqua-lib/math.aqua", include_str!("../../stdlib/math.aqua")),
+    ("@fluencelabs/aqua-lib/subnet.aqua", include_str!("../../stdlib/subnet.aqua")),
+    ("@fluencelabs/spell/api.aqua", include_str!("../../stdlib/spell/api.aqua")),
+    ("@fluencelabs/spell/spell_service.aqua", include_str!("../../stdlib/spell/spell_service.aqua")),
+    ("@fluencelabs/spell/trigger.aqua", include_str!("../../stdlib/spell/trigger.aqua")),
+    ("@fluencelabs/spell/types.aqua", include_str!("../../stdlib/spell/types.aqua")),
 ];
 
 /// Where the standard library's files appear to live, in messages and module paths.
@@ -104,8 +109,13 @@ pub fn load(
             let found = candidates
                 .iter()
                 .find_map(|c| by_path.get(c).map(|&m| (m, None)).or_else(|| loader.read(c).map(|t| (usize::MAX, Some((c.clone(), t))))));
-            let found =
-                found.or_else(|| stdlib_module(&import.value).map(|(p, t)| (by_path.get(&p).copied().unwrap_or(usize::MAX), Some((p, t)))));
+            // The standard library: by its import path, or relative to a file of its own.
+            let found = found.or_else(|| {
+                std::iter::once(import.value.as_str())
+                    .chain(candidates.iter().filter_map(|c| c.strip_prefix(STDLIB_PREFIX)))
+                    .find_map(stdlib_module)
+                    .map(|(p, t)| (by_path.get(&p).copied().unwrap_or(usize::MAX), Some((p, t))))
+            });
             let target = match found {
                 Some((m, _)) if m != usize::MAX => m,
                 Some((_, Some((path, text)))) => {

@@ -24,6 +24,10 @@ pub struct Description {
     pub service: Vec<ServiceDesc>,
     #[serde(default)]
     pub fault: Vec<FaultDesc>,
+    #[serde(default)]
+    pub spell: Vec<SpellDesc>,
+    #[serde(default)]
+    pub deployment: Vec<DeploymentDesc>,
     /// The peer allowed to manage services on every peer (`srv.add_alias`, `srv.remove`);
     /// default: the first client.
     pub management: Option<Spanned<String>>,
@@ -46,7 +50,9 @@ pub struct ClientDesc {
 #[serde(deny_unknown_fields)]
 pub struct ServiceDesc {
     pub id: Spanned<String>,
-    /// Peer names, or "relays", "clients", "all".
+    /// Peer names, or "relays", "clients", "all". Empty for a service that only a
+    /// `[[deployment]]` places.
+    #[serde(default)]
     pub peers: Vec<Spanned<String>>,
     #[serde(default)]
     pub functions: BTreeMap<String, MockFunction>,
@@ -93,6 +99,61 @@ pub struct FaultDesc {
     pub probability: Option<f64>,
     /// For `delay`: the extra latency.
     pub delay_ms: Option<u64>,
+}
+
+/// A spell: a script a peer runs by itself when its trigger fires.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpellDesc {
+    /// The spell's alias on each of its peers.
+    pub name: Spanned<String>,
+    pub peers: Vec<Spanned<String>>,
+    /// An Aqua file (relative to the description) and the function to run, or an AIR file.
+    pub aqua: Option<Spanned<String>>,
+    pub function: Option<Spanned<String>>,
+    pub air: Option<Spanned<String>>,
+    /// Stored in the spell's key-value store before the first run; the function's
+    /// arguments are read from it by name.
+    pub init_args: Option<Spanned<toml::Table>>,
+    pub clock: Option<Spanned<ClockDesc>>,
+    pub connections: Option<ConnectionsDesc>,
+}
+
+/// A clock trigger, in virtual milliseconds since the run started.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockDesc {
+    #[serde(default)]
+    pub start_ms: u64,
+    /// 0 (the default) fires once.
+    #[serde(default)]
+    pub period_ms: u64,
+    /// No firing at or after this time; absent = no end.
+    pub end_ms: Option<u64>,
+}
+
+/// Fire when a peer connects to or disconnects from the spell's peer.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsDesc {
+    #[serde(default)]
+    pub connect: bool,
+    #[serde(default)]
+    pub disconnect: bool,
+}
+
+/// A service replicated on several peers, placed by the network.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentDesc {
+    /// The deployment's id, which `subnet.resolve` takes.
+    pub name: Spanned<String>,
+    /// The `[[service]]` whose replicas are placed.
+    pub service: Spanned<String>,
+    pub replicas: Spanned<usize>,
+    /// Where replicas may go (default: "relays").
+    #[serde(default)]
+    pub peers: Vec<Spanned<String>>,
 }
 
 /// A problem in a network description, with the line and column it is on.

@@ -12,6 +12,7 @@ pub mod process;
 pub mod registry;
 pub mod report;
 pub mod sim;
+pub mod spell;
 pub mod svg;
 
 pub use description::{Description, DescriptionError};

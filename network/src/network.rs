@@ -1,7 +1,11 @@
 //! The network a simulation runs on: peers with keys, who reaches whom, services, faults.
 
-use crate::description::{Description, DescriptionError, FaultKind, MockFunction, line_col};
+use crate::description::{Description, DescriptionError, FaultKind, MockFunction, SpellDesc, line_col};
+use crate::spell::{Clock, Trigger};
 use air_vm::sign::KeyPair;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
@@ -38,6 +42,37 @@ pub enum ServiceSpec {
     },
 }
 
+/// Where a spell's script comes from. The network cannot compile Aqua; whoever runs the
+/// simulation turns sources into AIR with [`Network::load_spell_scripts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpellSource {
+    Aqua { file: String, function: String },
+    Air { file: String },
+}
+
+/// A spell the description installs on its peers before the run starts.
+#[derive(Debug, Clone)]
+pub struct SpellSpec {
+    pub name: String,
+    pub peers: BTreeSet<usize>,
+    pub source: SpellSource,
+    /// The AIR script, once loaded.
+    pub script: Option<String>,
+    /// Stored as fields of the spell's key-value store before its first run.
+    pub init_args: serde_json::Map<String, Json>,
+    pub trigger: Trigger,
+    /// Where the spell is written in the description (line, column).
+    pub line: Option<(usize, usize)>,
+}
+
+/// A service the network replicated on `hosts`, which `subnet.resolve(name)` lists.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub name: String,
+    pub service: String,
+    pub hosts: Vec<usize>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub kind: FaultKind,
@@ -67,6 +102,8 @@ pub struct Network {
     pub faults: Vec<Fault>,
     /// The management peer (see `Description::management`).
     pub management: Option<usize>,
+    pub spells: Vec<SpellSpec>,
+    pub deployments: Vec<Deployment>,
 }
 
 impl Network {
@@ -87,6 +124,8 @@ impl Network {
             latency_ms: DEFAULT_LATENCY_MS,
             faults: Vec::new(),
             management: None,
+            spells: Vec::new(),
+            deployments: Vec::new(),
         };
         if let Some(l) = &desc.latency_ms {
             let [lo, hi] = *l.get_ref();
@@ -137,6 +176,8 @@ impl Network {
             None => net.peers.iter().position(|p| p.kind != PeerKind::Relay),
         };
         net.services = vec![BTreeMap::new(); net.peers.len()];
+        // Services by id, for deployments (the first one declared with an id).
+        let mut declared: BTreeMap<&str, (ServiceSpec, &Spanned<String>)> = BTreeMap::new();
         for s in &desc.service {
             let spec = match (&s.process, &s.blueprint) {
                 (Some(p), None) if !s.functions.is_empty() => {
@@ -183,6 +224,27 @@ impl Network {
             for p in net.resolve_peers(&s.peers, &at)? {
                 net.services[p].insert(s.id.get_ref().clone(), spec.clone());
             }
+            declared.entry(s.id.get_ref()).or_insert((spec, &s.id));
+        }
+        for d in &desc.deployment {
+            let deployment = net.place(d, &declared, &at)?;
+            for &host in &deployment.hosts {
+                net.services[host].insert(deployment.service.clone(), declared[deployment.service.as_str()].0.clone());
+            }
+            net.deployments.push(deployment);
+        }
+        for s in &desc.service {
+            let deployed = net.deployments.iter().any(|d| d.service == *s.id.get_ref());
+            if s.peers.is_empty() && !deployed {
+                return Err(at(
+                    &s.id.span(),
+                    format!("service `{}` is on no peer: give it `peers`, or place it with a [[deployment]]", s.id.get_ref()),
+                ));
+            }
+        }
+        for sp in &desc.spell {
+            let spell = net.spell(sp, &at, source)?;
+            net.spells.push(spell);
         }
         for f in &desc.fault {
             let peers = net.resolve_peers(&f.peers, &at)?;
@@ -209,6 +271,143 @@ impl Network {
             });
         }
         Ok(net)
+    }
+
+    /// Places a deployment's replicas on distinct peers, chosen from the seed.
+    fn place(
+        &self,
+        d: &crate::description::DeploymentDesc,
+        declared: &BTreeMap<&str, (ServiceSpec, &Spanned<String>)>,
+        at: &dyn Fn(&std::ops::Range<usize>, String) -> DescriptionError,
+    ) -> Result<Deployment, DescriptionError> {
+        let name = d.name.get_ref();
+        if name.is_empty() {
+            return Err(at(&d.name.span(), "a deployment needs a non-empty `name`".into()));
+        }
+        if self.deployments.iter().any(|other| other.name == *name) {
+            return Err(at(&d.name.span(), format!("two deployments are named `{name}`")));
+        }
+        let service = d.service.get_ref();
+        if !declared.contains_key(service.as_str()) {
+            let best = declared.keys().map(|k| (strsim::levenshtein(k, service), *k)).min();
+            let hint = match best {
+                Some((dist, k)) if dist <= 2 => format!("; did you mean `{k}`?"),
+                _ => String::new(),
+            };
+            return Err(at(&d.service.span(), format!("deployment `{name}` deploys an unknown service `{service}`{hint}")));
+        }
+        let relays = [Spanned::new(0..0, "relays".to_owned())];
+        let candidates: Vec<usize> =
+            self.resolve_peers(if d.peers.is_empty() { &relays } else { &d.peers }, at)?.into_iter().collect();
+        let replicas = *d.replicas.get_ref();
+        if replicas == 0 || replicas > candidates.len() {
+            let names: Vec<&str> = candidates.iter().map(|&i| self.peers[i].name.as_str()).collect();
+            return Err(at(
+                &d.replicas.span(),
+                format!(
+                    "deployment `{name}` asks for {replicas} replica(s), but {} peer(s) can host it ({}); it needs 1 to {}",
+                    candidates.len(),
+                    names.join(", "),
+                    candidates.len()
+                ),
+            ));
+        }
+        // A partial Fisher-Yates shuffle, seeded by the run's seed and the deployment's name.
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ stable_hash(name));
+        let mut pool = candidates;
+        for i in 0..replicas {
+            let j = i + (rng.next_u64() % (pool.len() - i) as u64) as usize;
+            pool.swap(i, j);
+        }
+        let mut hosts = pool[..replicas].to_vec();
+        hosts.sort_unstable();
+        Ok(Deployment { name: name.clone(), service: service.clone(), hosts })
+    }
+
+    fn spell(
+        &self,
+        sp: &SpellDesc,
+        at: &dyn Fn(&std::ops::Range<usize>, String) -> DescriptionError,
+        source: &str,
+    ) -> Result<SpellSpec, DescriptionError> {
+        let name = sp.name.get_ref();
+        if name.is_empty() || matches!(name.as_str(), "spell" | "self") {
+            return Err(at(&sp.name.span(), format!("`{name}` cannot be a spell's name")));
+        }
+        if self.spells.iter().any(|other| other.name == *name) {
+            return Err(at(&sp.name.span(), format!("two spells are named `{name}`")));
+        }
+        let script = match (&sp.aqua, &sp.function, &sp.air) {
+            (Some(file), Some(function), None) => {
+                SpellSource::Aqua { file: file.get_ref().clone(), function: function.get_ref().clone() }
+            }
+            (None, None, Some(file)) => SpellSource::Air { file: file.get_ref().clone() },
+            (Some(file), None, None) => {
+                return Err(at(&file.span(), format!("spell `{name}`: `aqua` needs `function`, the function to run")));
+            }
+            _ => {
+                return Err(at(
+                    &sp.name.span(),
+                    format!("spell `{name}` needs a script: `aqua = \"FILE.aqua\"` with `function = \"NAME\"`, or `air = \"FILE.air\"`"),
+                ));
+            }
+        };
+        let init_args = match &sp.init_args {
+            Some(table) => match serde_json::to_value(table.get_ref()) {
+                Ok(Json::Object(map)) => map.into_iter().map(|(k, v)| (k, self.peer_refs(v))).collect(),
+                _ => return Err(at(&table.span(), format!("spell `{name}`: `init_args` cannot be turned into JSON"))),
+            },
+            None => serde_json::Map::new(),
+        };
+        let clock = match &sp.clock {
+            Some(c) => {
+                let clock = *c.get_ref();
+                if clock.end_ms.is_some_and(|end| end <= clock.start_ms) {
+                    return Err(at(&c.span(), format!("spell `{name}`: the clock ends (end_ms) before it starts (start_ms)")));
+                }
+                Some(Clock { start_ms: clock.start_ms, period_ms: clock.period_ms, end_ms: clock.end_ms })
+            }
+            None => None,
+        };
+        let connections = sp.connections.unwrap_or(crate::description::ConnectionsDesc { connect: false, disconnect: false });
+        Ok(SpellSpec {
+            name: name.clone(),
+            peers: self.resolve_peers(&sp.peers, at)?,
+            source: script,
+            script: None,
+            init_args,
+            trigger: Trigger { clock, connect: connections.connect, disconnect: connections.disconnect },
+            line: (sp.name.span().end > 0).then(|| line_col(source, sp.name.span().start)),
+        })
+    }
+
+    /// Turns every spell's source into its AIR script with `load`; a failure names the
+    /// spell and where it is written.
+    pub fn load_spell_scripts(&mut self, load: &mut dyn FnMut(&SpellSource) -> Result<String, String>) -> Result<(), DescriptionError> {
+        for spell in &mut self.spells {
+            let script = load(&spell.source)
+                .map_err(|e| DescriptionError { message: format!("spell `{}`: {e}", spell.name), line: spell.line })?;
+            spell.script = Some(script);
+        }
+        Ok(())
+    }
+
+    /// `"@name"` strings become the peer IDs of the named peers.
+    pub fn peer_refs(&self, v: Json) -> Json {
+        match v {
+            Json::String(s) => match s.strip_prefix('@').and_then(|n| self.index_of_name(n)) {
+                Some(i) => Json::String(self.peers[i].id.clone()),
+                None => Json::String(s),
+            },
+            Json::Array(a) => Json::Array(a.into_iter().map(|x| self.peer_refs(x)).collect()),
+            Json::Object(m) => Json::Object(m.into_iter().map(|(k, x)| (k, self.peer_refs(x))).collect()),
+            other => other,
+        }
+    }
+
+    /// The deployment named `name`.
+    pub fn deployment(&self, name: &str) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.name == name)
     }
 
     fn add_peer(
@@ -296,4 +495,9 @@ impl Network {
             PeerKind::Client { .. } => Vec::new(),
         }
     }
+}
+
+/// FNV-1a: a hash that stays the same across platforms and releases.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -18,6 +18,9 @@ pub struct Report {
     pub events: Vec<Event>,
     /// Things that went wrong with the simulation itself (limits, convergence).
     pub problems: Vec<String>,
+    /// Every spell installed during the run: its runs and what it stored, logged and failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spells: Vec<SpellReport>,
     /// Virtual time of the last event.
     pub end_ms: u64,
 }
@@ -33,6 +36,9 @@ pub struct Call {
     pub result: Option<Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The particle, when it is not the run's own (a spell's run: `alias#n`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub particle: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -43,6 +49,8 @@ pub struct Hop {
     pub to: String,
     /// When it arrives; `None` when a fault lost it.
     pub arrive_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub particle: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,19 +59,37 @@ pub struct Event {
     pub peer: String,
     pub kind: &'static str,
     pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub particle: Option<String>,
 }
 
 impl Event {
     pub fn new(time_ms: u64, peer: &str, kind: &'static str, detail: String) -> Self {
-        Event { time_ms, peer: peer.to_owned(), kind, detail }
+        Event { time_ms, peer: peer.to_owned(), kind, detail, particle: None }
     }
+}
+
+/// A spell as the run left it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SpellReport {
+    pub id: String,
+    pub alias: Option<String>,
+    pub peer: String,
+    /// Runs started.
+    pub runs: u32,
+    pub removed: bool,
+    pub kv: BTreeMap<String, crate::spell::Stored>,
+    pub logs: Vec<crate::spell::Log>,
+    pub errors: Vec<crate::spell::ParticleErrors>,
 }
 
 /// The legend printed above `--trace` output.
 pub const TRACE_LEGEND: &str = "time(ms)  peer  event  detail
   start: the particle starts   receive: a peer got the particle   send: a peer sent it on
   call: a service call and its answer   dropped/lost/unreachable/expired: the particle did not arrive
-  vm-error: the VM returned an error code on that peer";
+  vm-error: the VM returned an error code on that peer
+  spell: a spell's trigger fired   spell-error: a spell's run failed   stopped: --until was reached
+  [name#n]: the event belongs to run n of spell `name`, not to the run's own particle";
 
 impl Report {
     pub fn new(seed: u64, peers: BTreeMap<String, String>) -> Self {
@@ -77,12 +103,19 @@ impl Report {
             hops: Vec::new(),
             events: Vec::new(),
             problems: Vec::new(),
+            spells: Vec::new(),
             end_ms: 0,
         }
     }
 
     /// One line per event, in the order they happened, for `--trace`.
     pub fn trace_lines(&self) -> Vec<String> {
-        self.events.iter().map(|e| format!("{:>8}  {}  {}  {}", e.time_ms, e.peer, e.kind, e.detail)).collect()
+        self.events
+            .iter()
+            .map(|e| match &e.particle {
+                Some(label) => format!("{:>8}  {}  {}  [{label}] {}", e.time_ms, e.peer, e.kind, e.detail),
+                None => format!("{:>8}  {}  {}  {}", e.time_ms, e.peer, e.kind, e.detail),
+            })
+            .collect()
     }
 }

@@ -1,16 +1,18 @@
-//! The deterministic simulator: one event loop in virtual time over one particle.
+//! The deterministic simulator: one event loop in virtual time over the run's particle
+//! and the particles spells start.
 //!
-//! Each peer runs the AIR VM on every copy of the particle it receives, serves the call
-//! requests addressed to it (services from the description, the calling convention on
-//! the client, builtins), feeds the results back, and sends the particle on. Latency
-//! and faults are drawn from one ChaCha RNG seeded by the run's seed, so the same seed
-//! and inputs give the same report, byte for byte.
+//! Each peer runs the AIR VM on every copy of a particle it receives, serves the call
+//! requests addressed to it (services from the description, spells, the calling
+//! convention on the particle's initiator, builtins), feeds the results back, and sends
+//! the particle on. Latency and faults are drawn from one ChaCha RNG seeded by the
+//! run's seed, so the same seed and inputs give the same report, byte for byte.
 
 use crate::builtins::{self, CallContext};
 use crate::description::{FaultKind, MockFunction};
 use crate::network::{Network, ServiceSpec};
 use crate::registry::{Caller, Registry};
-use crate::report::{Call, Event, Report};
+use crate::report::{Call, Event, Report, SpellReport};
+use crate::spell::{Access, Spell, Trigger};
 use air_vm::{CallRequest, CallResult, ErrorObject, RunParameters, invoke};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -41,11 +43,47 @@ pub struct RunSpec {
 struct Header {
     id: String,
     init: usize,
+    /// Milliseconds since the epoch.
     timestamp: u64,
     ttl: u32,
     script: String,
     signature: [u8; 64],
     valid: std::cell::OnceCell<bool>,
+}
+
+impl Header {
+    fn new(id: String, init: usize, timestamp: u64, ttl: u32, script: String, key: &air_vm::sign::KeyPair) -> Header {
+        let signature = key.sign(&header_bytes(&id, timestamp, ttl, &script));
+        Header { id, init, timestamp, ttl, script, signature, valid: std::cell::OnceCell::new() }
+    }
+}
+
+/// Who started a particle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The run's own particle, whose answer is the run's result.
+    Run,
+    /// A run of the spell with this index.
+    Spell(usize),
+}
+
+/// A particle in flight and what each peer holds for it.
+#[derive(Debug)]
+struct Particle {
+    header: Header,
+    origin: Origin,
+    /// How the timeline names a spell's particle (`alias#n`); `None` for the run's.
+    label: Option<String>,
+    /// Each peer's data for the particle.
+    stored: BTreeMap<usize, Vec<u8>>,
+}
+
+/// What made a spell fire.
+#[derive(Debug, Clone, Copy)]
+enum Fired {
+    Timer,
+    /// `peer` connected to or disconnected from the spell's peer.
+    Peer { peer: usize, connected: bool },
 }
 
 fn header_bytes(id: &str, timestamp: u64, ttl: u32, script: &str) -> Vec<u8> {
@@ -59,16 +97,31 @@ fn header_bytes(id: &str, timestamp: u64, ttl: u32, script: &str) -> Vec<u8> {
 #[derive(Debug)]
 enum Action {
     Deliver {
+        particle: usize,
         to: usize,
         from: usize,
         data: Rc<Vec<u8>>,
     },
     /// A delayed service answer (`peer.timeout`).
     Answer {
+        particle: usize,
         peer: usize,
         call_id: u32,
         result: CallResult,
     },
+    /// A spell's clock; `generation` is the trigger it was set for.
+    Timer { spell: usize, generation: u64 },
+    /// Clients connect to their relays (at the start), or a fault starts or ends:
+    /// spells watching connections fire.
+    Connections { fault: Option<usize>, starts: bool },
+}
+
+impl Action {
+    /// Whether the action is part of a particle's life (rather than a trigger). Without
+    /// `--until`, a run ends when no such action is left.
+    fn is_live(&self) -> bool {
+        matches!(self, Action::Deliver { .. } | Action::Answer { .. })
+    }
 }
 
 /// Host-native services, served outside the simulator's pure core (see `process.rs`).
@@ -104,14 +157,19 @@ pub struct Simulation<'n> {
     external: &'n mut dyn ExternalServices,
     clock: Option<&'n dyn Fn() -> u64>,
     timings: Timings,
-    header: Header,
+    particles: Vec<Particle>,
+    /// The run's own particle, if the run has one (a run of spells alone has none).
+    main: Option<usize>,
+    spells: Vec<Spell>,
     rng: ChaCha8Rng,
     now: u64,
+    /// With `--until`: the virtual time the run goes on to, spells firing.
+    until: Option<u64>,
     seq: u64,
     queue: BinaryHeap<Reverse<(u64, u64)>>,
     actions: BTreeMap<u64, Action>,
-    /// Each peer's data for the particle.
-    stored: Vec<Vec<u8>>,
+    /// Queued actions that belong to a particle's life (see [`Action::is_live`]).
+    live: usize,
     /// Each peer's services and aliases (`srv`).
     registries: Vec<Registry>,
     data: BTreeMap<String, Json>,
@@ -120,46 +178,63 @@ pub struct Simulation<'n> {
 
 impl std::fmt::Debug for Simulation<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulation").field("particle", &self.header.id).field("now", &self.now).finish_non_exhaustive()
+        f.debug_struct("Simulation").field("particles", &self.particles.len()).field("now", &self.now).finish_non_exhaustive()
     }
 }
 
+/// A peer's view of the particle it is serving a call for.
+#[derive(Clone, Copy)]
+struct Serving {
+    particle: usize,
+    peer: usize,
+}
+
 impl<'n> Simulation<'n> {
+    /// A run of `spec`'s particle (and of the description's spells, while it lasts).
     pub fn new(net: &'n Network, spec: RunSpec, external: &'n mut dyn ExternalServices) -> Self {
-        let init = &net.peers[spec.client];
-        let timestamp = EPOCH_MS;
-        let signature = init.key.sign(&header_bytes(&spec.particle_id, timestamp, spec.ttl_ms, &spec.script));
-        let header = Header {
-            id: spec.particle_id,
-            init: spec.client,
-            timestamp,
-            ttl: spec.ttl_ms,
-            script: spec.script,
-            signature,
-            valid: std::cell::OnceCell::new(),
-        };
-        let mut report = Report::new(net.seed, net.peers.iter().map(|p| (p.name.clone(), p.id.clone())).collect());
-        report.particle_id = header.id.clone();
+        let mut sim = Simulation::spells_only(net, external);
+        let header = Header::new(spec.particle_id, spec.client, EPOCH_MS, spec.ttl_ms, spec.script, &net.peers[spec.client].key);
+        sim.report.particle_id = header.id.clone();
+        sim.particles.push(Particle { header, origin: Origin::Run, label: None, stored: BTreeMap::new() });
+        sim.main = Some(0);
+        sim.data = spec.data;
+        sim
+    }
+
+    /// A run with no particle of its own: only the description's spells fire (give
+    /// [`Simulation::until`], or nothing happens).
+    pub fn spells_only(net: &'n Network, external: &'n mut dyn ExternalServices) -> Self {
         Simulation {
             net,
             external,
             clock: None,
             timings: Timings::default(),
-            header,
+            particles: Vec::new(),
+            main: None,
+            spells: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(net.seed),
             now: 0,
+            until: None,
             seq: 0,
             queue: BinaryHeap::new(),
             actions: BTreeMap::new(),
-            stored: vec![Vec::new(); net.peers.len()],
+            live: 0,
             registries: net.services.iter().zip(&net.peers).map(|(services, p)| Registry::new(services.keys().cloned(), &p.id)).collect(),
-            data: spec.data,
-            report,
+            data: BTreeMap::new(),
+            report: Report::new(net.seed, net.peers.iter().map(|p| (p.name.clone(), p.id.clone())).collect()),
         }
+    }
+
+    /// Goes on until virtual time `ms`, spells firing, even after the run's particle is
+    /// done; events after it do not happen.
+    pub fn until(mut self, ms: u64) -> Self {
+        self.until = Some(ms);
+        self
     }
 
     fn schedule(&mut self, at: u64, action: Action) {
         self.seq += 1;
+        self.live += usize::from(action.is_live());
         self.queue.push(Reverse((at, self.seq)));
         self.actions.insert(self.seq, action);
     }
@@ -174,7 +249,7 @@ impl<'n> Simulation<'n> {
         self.clock.map_or(0, |c| c())
     }
 
-    /// Runs until nothing is left to do, and returns the report.
+    /// Runs until nothing is left to do (or until [`Simulation::until`]), and returns the report.
     pub fn run(self) -> Report {
         self.run_timed().0
     }
@@ -189,118 +264,161 @@ impl<'n> Simulation<'n> {
     }
 
     fn event_loop(&mut self) -> Report {
-        let init = self.header.init;
-        self.report.events.push(Event::new(0, &self.net.peers[init].name, "start", format!("particle {} starts", self.header.id)));
-        self.schedule(0, Action::Deliver { to: init, from: init, data: Rc::new(Vec::new()) });
+        self.install_description_spells();
+        if let Some(main) = self.main {
+            let init = self.particles[main].header.init;
+            let detail = format!("particle {} starts", self.particles[main].header.id);
+            self.report.events.push(Event::new(0, &self.net.peers[init].name, "start", detail));
+            self.schedule(0, Action::Deliver { particle: main, to: init, from: init, data: Rc::new(Vec::new()) });
+        }
+        self.schedule_connection_changes();
         let mut processed = 0;
-        while let Some(Reverse((at, seq))) = self.queue.pop() {
+        while let Some(&Reverse((at, seq))) = self.queue.peek() {
+            match self.until {
+                Some(until) if at > until => break,
+                None if self.live == 0 => break,
+                _ => {}
+            }
+            self.queue.pop();
             processed += 1;
             if processed > MAX_EVENTS {
                 self.report.problems.push(format!("the simulation stopped after {MAX_EVENTS} events"));
                 break;
             }
             self.now = at;
-            match self.actions.remove(&seq) {
-                Some(Action::Deliver { to, from, data }) => self.deliver(to, from, &data),
-                Some(Action::Answer { peer, call_id, result }) => self.answer(peer, call_id, result),
-                None => {}
+            let Some(action) = self.actions.remove(&seq) else { continue };
+            self.live -= usize::from(action.is_live());
+            match action {
+                Action::Deliver { particle, to, from, data } => self.deliver(particle, to, from, &data),
+                Action::Answer { particle, peer, call_id, result } => self.answer(particle, peer, call_id, result),
+                Action::Timer { spell, generation } => self.timer(spell, generation),
+                Action::Connections { fault, starts } => self.connections_changed(fault, starts),
+            }
+        }
+        if let Some(until) = self.until {
+            self.now = self.now.max(until);
+            if self.live > 0 {
+                let detail = format!("the run reached --until {until} ms with {} particle event(s) still to come", self.live);
+                let peer = self.main.map_or(0, |m| self.particles[m].header.init);
+                self.report.events.push(Event::new(until, &self.net.peers[peer].name, "stopped", detail));
             }
         }
         self.report.end_ms = self.now;
         self.check_convergence();
+        self.report.spells = self.spells.iter().map(|s| self.spell_report(s)).collect();
         std::mem::replace(&mut self.report, Report::new(0, BTreeMap::new()))
+    }
+
+    fn spell_report(&self, s: &Spell) -> SpellReport {
+        SpellReport {
+            id: s.id.clone(),
+            alias: s.alias.clone(),
+            peer: self.peer_name(s.peer).to_owned(),
+            runs: s.runs,
+            removed: s.removed,
+            kv: s.kv().clone(),
+            logs: s.logs().cloned().collect(),
+            errors: s.errors().cloned().collect(),
+        }
     }
 
     fn peer_name(&self, p: usize) -> &str {
         &self.net.peers[p].name
     }
 
-    fn expired(&self) -> bool {
-        self.now >= u64::from(self.header.ttl)
+    /// Records an event of `particle` (labelled when it is a spell's).
+    fn event(&mut self, particle: usize, peer: usize, kind: &'static str, detail: String) {
+        let mut e = Event::new(self.now, &self.net.peers[peer].name, kind, detail);
+        e.particle = self.particles[particle].label.clone();
+        self.report.events.push(e);
+    }
+
+    fn expired(&self, particle: usize) -> bool {
+        let h = &self.particles[particle].header;
+        EPOCH_MS + self.now >= h.timestamp + u64::from(h.ttl)
     }
 
     fn crashed(&self, peer: usize) -> bool {
         self.net.faults.iter().any(|f| f.kind == FaultKind::Crash && f.active(self.now) && f.peers.contains(&peer))
     }
 
-    fn deliver(&mut self, to: usize, from: usize, data: &[u8]) {
-        let name = self.peer_name(to).to_owned();
-        if self.expired() {
-            self.report.events.push(Event::new(
-                self.now,
-                &name,
-                "expired",
-                format!("particle expired (ttl {} ms); dropped", self.header.ttl),
-            ));
+    fn deliver(&mut self, particle: usize, to: usize, from: usize, data: &[u8]) {
+        if self.expired(particle) {
+            let detail = format!("particle expired (ttl {} ms); dropped", self.particles[particle].header.ttl);
+            self.event(particle, to, "expired", detail);
             return;
         }
         if self.crashed(to) {
             // A crashed peer loses what it held for the particle.
-            self.stored[to].clear();
-            self.report.events.push(Event::new(self.now, &name, "lost", "the peer is down; the particle is lost".into()));
+            self.particles[particle].stored.remove(&to);
+            self.event(particle, to, "lost", "the peer is down; the particle is lost".into());
             return;
         }
-        if !self.header_valid() {
-            self.report.events.push(Event::new(self.now, &name, "rejected", "the particle's signature does not verify".into()));
+        if !self.header_valid(particle) {
+            self.event(particle, to, "rejected", "the particle's signature does not verify".into());
             return;
         }
         if from != to {
-            self.report.events.push(Event::new(self.now, &name, "receive", format!("from {}", self.peer_name(from))));
+            let detail = format!("from {}", self.peer_name(from));
+            self.event(particle, to, "receive", detail);
         }
-        self.execute(to, data.to_vec(), BTreeMap::new());
+        self.execute(particle, to, data.to_vec(), BTreeMap::new());
     }
 
     /// Whether the particle's header carries its initiator's valid signature. Every peer
     /// checks it on arrival; the header never changes, so the answer is computed once.
-    fn header_valid(&self) -> bool {
-        *self.header.valid.get_or_init(|| {
-            let init_key = &self.net.peers[self.header.init].key;
-            let message = header_bytes(&self.header.id, self.header.timestamp, self.header.ttl, &self.header.script);
-            let signature = ed25519_dalek::Signature::from_bytes(&self.header.signature);
+    fn header_valid(&self, particle: usize) -> bool {
+        let h = &self.particles[particle].header;
+        *h.valid.get_or_init(|| {
+            let init_key = &self.net.peers[h.init].key;
+            let message = header_bytes(&h.id, h.timestamp, h.ttl, &h.script);
+            let signature = ed25519_dalek::Signature::from_bytes(&h.signature);
             air_vm::sign::public_key_of(&init_key.peer_id()).is_some_and(|pk| pk.verify_strict(&message, &signature).is_ok())
         })
     }
 
-    fn answer(&mut self, peer: usize, call_id: u32, result: CallResult) {
-        if self.expired() || self.crashed(peer) {
+    fn answer(&mut self, particle: usize, peer: usize, call_id: u32, result: CallResult) {
+        if self.expired(particle) || self.crashed(peer) {
             return;
         }
         let mut results = BTreeMap::new();
         results.insert(call_id, result);
-        self.execute(peer, Vec::new(), results);
+        self.execute(particle, peer, Vec::new(), results);
     }
 
-    fn params(&self, peer: usize) -> RunParameters {
+    fn params(&self, particle: usize, peer: usize) -> RunParameters {
+        let h = &self.particles[particle].header;
         RunParameters {
-            init_peer_id: self.net.peers[self.header.init].id.clone(),
+            init_peer_id: self.net.peers[h.init].id.clone(),
             current_peer_id: self.net.peers[peer].id.clone(),
-            timestamp: self.header.timestamp,
-            ttl: self.header.ttl,
-            particle_id: self.header.id.clone(),
+            timestamp: h.timestamp,
+            ttl: h.ttl,
+            particle_id: h.id.clone(),
             secret_key: Some(self.net.peers[peer].key.secret()),
             check_signatures: true,
         }
     }
 
     /// Runs the VM on `peer` until it asks for nothing more, then sends the particle on.
-    fn execute(&mut self, peer: usize, mut incoming: Vec<u8>, mut results: BTreeMap<u32, CallResult>) {
-        let params = self.params(peer);
-        let name = self.peer_name(peer).to_owned();
+    fn execute(&mut self, particle: usize, peer: usize, mut incoming: Vec<u8>, mut results: BTreeMap<u32, CallResult>) {
+        let params = self.params(particle, peer);
         let mut next: BTreeSet<String> = BTreeSet::new();
         loop {
             let started = self.tick();
-            let out = invoke(&self.header.script, &self.stored[peer], &incoming, &params, &results);
+            let p = &self.particles[particle];
+            let previous = p.stored.get(&peer).map_or(&[][..], Vec::as_slice);
+            let out = invoke(&p.header.script, previous, &incoming, &params, &results);
             self.timings.vm_ns += self.tick().saturating_sub(started);
             if out.ret_code != 0 {
-                self.report.events.push(Event::new(self.now, &name, "vm-error", format!("code {}: {}", out.ret_code, out.error_message)));
+                self.event(particle, peer, "vm-error", format!("code {}: {}", out.ret_code, out.error_message));
             }
-            self.stored[peer] = out.data;
+            self.particles[particle].stored.insert(peer, out.data);
             next.extend(out.next_peers);
             incoming = Vec::new();
             results = BTreeMap::new();
             let started = self.tick();
             for (id, request) in out.call_requests {
-                if let Some(result) = self.serve(peer, id, &request) {
+                if let Some(result) = self.serve(Serving { particle, peer }, id, &request) {
                     results.insert(id, result);
                 }
             }
@@ -309,26 +427,20 @@ impl<'n> Simulation<'n> {
                 break;
             }
         }
-        let data = Rc::new(self.stored[peer].clone());
+        let data = Rc::new(self.particles[particle].stored.get(&peer).cloned().unwrap_or_default());
         for id in next {
-            self.send(peer, &id, data.clone());
+            self.send(particle, peer, &id, data.clone());
         }
     }
 
-    fn send(&mut self, from: usize, to_id: &str, data: Rc<Vec<u8>>) {
-        let from_name = self.peer_name(from).to_owned();
+    fn send(&mut self, particle: usize, from: usize, to_id: &str, data: Rc<Vec<u8>>) {
         let Some(to) = self.net.index_of_id(to_id) else {
-            self.report.events.push(Event::new(self.now, &from_name, "unreachable", format!("{to_id} is not a peer of this network")));
+            self.event(particle, from, "unreachable", format!("{to_id} is not a peer of this network"));
             return;
         };
-        let to_name = self.peer_name(to).to_owned();
+        let (from_name, to_name) = (self.peer_name(from).to_owned(), self.peer_name(to).to_owned());
         if !self.net.link(from, to) {
-            self.report.events.push(Event::new(
-                self.now,
-                &from_name,
-                "unreachable",
-                format!("{to_name} cannot be reached directly from {from_name}"),
-            ));
+            self.event(particle, from, "unreachable", format!("{to_name} cannot be reached directly from {from_name}"));
             return;
         }
         let mut latency = self.latency();
@@ -346,21 +458,23 @@ impl<'n> Simulation<'n> {
                 _ => {}
             }
         }
+        let label = self.particles[particle].label.clone();
         if copies == 0 {
-            self.report.events.push(Event::new(self.now, &from_name, "dropped", format!("particle to {to_name} lost (fault)")));
-            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name, to: to_name, arrive_ms: None });
+            self.event(particle, from, "dropped", format!("particle to {to_name} lost (fault)"));
+            self.report.hops.push(crate::report::Hop { time_ms: self.now, from: from_name, to: to_name, arrive_ms: None, particle: label });
             return;
         }
         for i in 0..copies {
             let at = self.now + latency + i;
-            self.report.events.push(Event::new(self.now, &from_name, "send", format!("to {to_name}, arrives at {at} ms")));
+            self.event(particle, from, "send", format!("to {to_name}, arrives at {at} ms"));
             self.report.hops.push(crate::report::Hop {
                 time_ms: self.now,
                 from: from_name.clone(),
                 to: to_name.clone(),
                 arrive_ms: Some(at),
+                particle: label.clone(),
             });
-            self.schedule(at, Action::Deliver { to, from, data: data.clone() });
+            self.schedule(at, Action::Deliver { particle, to, from, data: data.clone() });
         }
     }
 
@@ -374,9 +488,9 @@ impl<'n> Simulation<'n> {
     }
 
     /// Serves one call request; `None` when the answer comes later (a timer).
-    fn serve(&mut self, peer: usize, call_id: u32, request: &CallRequest) -> Option<CallResult> {
+    fn serve(&mut self, at: Serving, call_id: u32, request: &CallRequest) -> Option<CallResult> {
         let (service, function) = (request.service_id.as_str(), request.function_name.as_str());
-        let outcome = self.dispatch(peer, request);
+        let outcome = self.dispatch(at, request);
         let (result, later) = match outcome {
             builtins::Outcome::Ok(v) => (CallResult::ok(v), None),
             builtins::Outcome::Err(e) => (CallResult::error(1, e), None),
@@ -397,43 +511,34 @@ impl<'n> Simulation<'n> {
             (_, Some(e), _) => format!("-> error: {e}"),
             _ => String::new(),
         };
-        let name = self.peer_name(peer).to_owned();
-        self.report.events.push(Event::new(self.now, &name, "call", format!("{service}.{function}{args_text} {answer}")));
+        self.event(at.particle, at.peer, "call", format!("{service}.{function}{args_text} {answer}"));
         self.report.calls.push(Call {
             time_ms: self.now + later.unwrap_or(0),
-            peer: self.peer_name(peer).to_owned(),
+            peer: self.peer_name(at.peer).to_owned(),
             service: service.to_owned(),
             function: function.to_owned(),
             args: request.arguments.clone(),
             result: ok,
             error: err,
+            particle: self.particles[at.particle].label.clone(),
         });
         match later {
             Some(after) => {
-                self.schedule(self.now + after, Action::Answer { peer, call_id, result });
+                self.schedule(self.now + after, Action::Answer { particle: at.particle, peer: at.peer, call_id, result });
                 None
             }
             None => Some(result),
         }
     }
 
-    fn dispatch(&mut self, peer: usize, request: &CallRequest) -> builtins::Outcome {
+    fn dispatch(&mut self, at: Serving, request: &CallRequest) -> builtins::Outcome {
         let (service, function, args) = (request.service_id.as_str(), request.function_name.as_str(), &request.arguments);
+        let (peer, net) = (at.peer, self.net);
+        let init = self.particles[at.particle].header.init;
         // A service is reached by its id or one of its aliases, while it is registered;
         // one from the description replaces a builtin of the same id, `srv` included.
-        let registered = self.registries[peer].resolve(service).and_then(|id| self.net.services[peer].get(id));
-        if service == "srv" && registered.is_none() {
-            let net = self.net;
-            let caller = Caller {
-                init_peer_id: &net.peers[self.header.init].id,
-                host_id: &net.peers[peer].id,
-                management_id: net.management.map(|m| net.peers[m].id.as_str()),
-            };
-            return match self.registries[peer].call(function, args, caller) {
-                Some(result) => result.into(),
-                None => builtins::Outcome::NotFound,
-            };
-        }
+        let resolved = self.registries[peer].resolve(service).map(str::to_owned);
+        let registered = resolved.as_deref().and_then(|id| net.services[peer].get(id));
         match registered {
             Some(ServiceSpec::Mock(functions)) => {
                 return match functions.get(function) {
@@ -442,17 +547,18 @@ impl<'n> Simulation<'n> {
                 };
             }
             Some(ServiceSpec::Process { program, args: command_args }) => {
-                let me = &self.net.peers[peer];
+                let h = &self.particles[at.particle].header;
+                let me = &net.peers[peer];
                 let request = serde_json::json!({
                     "service": service,
                     "function": function,
                     "args": args,
                     "tetraplets": request.tetraplets,
                     "particle": {
-                        "id": self.header.id,
-                        "init_peer_id": self.net.peers[self.header.init].id,
-                        "timestamp": self.header.timestamp,
-                        "ttl": self.header.ttl,
+                        "id": h.id,
+                        "init_peer_id": net.peers[init].id,
+                        "timestamp": h.timestamp,
+                        "ttl": h.ttl,
                     },
                     "peer_id": me.id,
                 });
@@ -460,34 +566,188 @@ impl<'n> Simulation<'n> {
             }
             None => {}
         }
-        if peer == self.header.init
-            && let Some(outcome) = self.calling_convention(service, function, args)
+        if let Some(spell) = self.spell_named(at, resolved.as_deref().unwrap_or(service), function) {
+            return self.call_spell(at, spell, function, args);
+        }
+        let caller = Caller {
+            init_peer_id: &net.peers[init].id,
+            host_id: &net.peers[peer].id,
+            management_id: net.management.map(|m| net.peers[m].id.as_str()),
+        };
+        match service {
+            "srv" => {
+                return match self.registries[peer].call(function, args, caller) {
+                    Some(result) => result.into(),
+                    None => builtins::Outcome::NotFound,
+                };
+            }
+            "spell" => return self.peer_spell(at, function, args, caller),
+            "subnet" => return self.subnet(function, args),
+            _ => {}
+        }
+        if peer == init
+            && let Some(outcome) = self.calling_convention(at, service, function, args)
         {
             return outcome;
         }
-        let net = self.net;
         let routing = net.routing_table(peer);
         let connected = |id: &str| net.index_of_id(id).is_some_and(|other| net.link(peer, other));
+        let random = if service == "random" { self.rng.next_u64() } else { 0 };
+        let h = &self.particles[at.particle].header;
         let ctx = CallContext {
             peer_id: &net.peers[peer].id,
-            init_peer_id: &net.peers[self.header.init].id,
-            particle_id: &self.header.id,
-            now_ms: self.header.timestamp + self.now,
+            init_peer_id: &net.peers[init].id,
+            particle_id: &h.id,
+            now_ms: EPOCH_MS + self.now,
             tetraplets: &request.tetraplets,
             routing_table: &routing,
             is_connected: &connected,
             key: &net.peers[peer].key,
             external_addresses: &[],
+            random,
         };
         builtins::call(service, function, args, &ctx)
     }
 
+    /// The spell on the serving peer that `service` names: by id or alias, or as
+    /// `spell`/`self` from a run of that spell (then only for `Spell` functions, so
+    /// `spell.install` still reaches the builtin).
+    fn spell_named(&self, at: Serving, service: &str, function: &str) -> Option<usize> {
+        let here = |i: &usize| self.spells[*i].peer == at.peer && !self.spells[*i].removed;
+        if matches!(service, "spell" | "self") {
+            return match self.particles[at.particle].origin {
+                Origin::Spell(i) if here(&i) && crate::spell::FUNCTIONS.contains(&function) => Some(i),
+                _ => None,
+            };
+        }
+        (0..self.spells.len()).find(|i| here(i) && (self.spells[*i].id == service || self.spells[*i].alias.as_deref() == Some(service)))
+    }
+
+    fn call_spell(&mut self, at: Serving, spell: usize, function: &str, args: &[Json]) -> builtins::Outcome {
+        let net = self.net;
+        let h = &self.particles[at.particle].header;
+        let init_id = &net.peers[h.init].id;
+        let access = Access {
+            is_spell: self.particles[at.particle].origin == Origin::Spell(spell),
+            is_host: h.init == at.peer,
+            is_manager: h.init == at.peer || net.management == Some(h.init),
+            init_peer_id: init_id,
+            particle_id: &h.id,
+            now_ms: self.now,
+            epoch_ms: EPOCH_MS,
+        };
+        let generation = self.spells[spell].generation;
+        let outcome = match self.spells[spell].call(function, args, &access) {
+            Some(result) => result.into(),
+            None => builtins::Outcome::Err(format!("the spell '{}' has no function '{function}'", self.spells[spell].label())),
+        };
+        if self.spells[spell].generation != generation {
+            self.schedule_clock(spell);
+        }
+        outcome
+    }
+
+    /// The `spell` builtin (aqua: `PeerSpell`): install, remove, list, update_trigger_config.
+    fn peer_spell(&mut self, at: Serving, function: &str, args: &[Json], caller: Caller<'_>) -> builtins::Outcome {
+        let a = builtins::args::Args::new("spell", function, args);
+        let manager = caller.init_peer_id == caller.host_id || Some(caller.init_peer_id) == caller.management_id;
+        let refuse = || format!("spell.{function}: only the host or the management peer may, not {}", caller.init_peer_id);
+        let result = (|| -> Result<Json, String> {
+            match function {
+                "list" => {
+                    a.exactly(0)?;
+                    let ids = self.spells.iter().filter(|s| s.peer == at.peer && !s.removed).map(|s| Json::String(s.id.clone()));
+                    Ok(Json::Array(ids.collect()))
+                }
+                "install" => {
+                    a.exactly(4)?;
+                    if !manager {
+                        return Err(refuse());
+                    }
+                    let script = a.str(0)?;
+                    air_vm::syntax::parse(script).map_err(|_| a.error("the script is not valid AIR"))?;
+                    let init_args = a.object(1)?.clone();
+                    let trigger = Trigger::from_config(a.get(2)?, EPOCH_MS, self.now).map_err(|e| a.error(e))?;
+                    let alias = a.str(3)?;
+                    let alias = (!alias.is_empty()).then(|| alias.to_owned());
+                    if let Some(alias) = &alias {
+                        let taken = self.registries[at.peer].resolve(alias).is_some()
+                            || self.spells.iter().any(|s| s.peer == at.peer && !s.removed && s.alias.as_ref() == Some(alias));
+                        if taken || matches!(alias.as_str(), "spell" | "self") {
+                            return Err(a.error(format!("the name '{alias}' is taken on this peer")));
+                        }
+                    }
+                    Ok(Json::String(self.install(at.peer, script.to_owned(), &init_args, trigger, alias)))
+                }
+                "remove" | "update_trigger_config" => {
+                    a.exactly(if function == "remove" { 1 } else { 2 })?;
+                    if !manager {
+                        return Err(refuse());
+                    }
+                    let name = a.str(0)?;
+                    let spell = (0..self.spells.len())
+                        .find(|&i| {
+                            let s = &self.spells[i];
+                            s.peer == at.peer && !s.removed && (s.id == name || s.alias.as_deref() == Some(name))
+                        })
+                        .ok_or_else(|| a.error(format!("no spell '{name}' on this peer")))?;
+                    if function == "remove" {
+                        self.spells[spell].removed = true;
+                    } else {
+                        self.spells[spell].trigger = Trigger::from_config(a.get(1)?, EPOCH_MS, self.now).map_err(|e| a.error(e))?;
+                        self.spells[spell].generation += 1;
+                        self.schedule_clock(spell);
+                    }
+                    Ok(Json::String(String::new()))
+                }
+                _ => Err(String::new()),
+            }
+        })();
+        match result {
+            Err(e) if e.is_empty() => builtins::Outcome::NotFound,
+            other => other.into(),
+        }
+    }
+
+    /// `subnet.resolve(deployment)`: the peers holding a deployment's replicas, in the
+    /// reference's `SubnetResolveResult` shape. A replica runs on its host here, so its
+    /// worker id is the host's.
+    fn subnet(&self, function: &str, args: &[Json]) -> builtins::Outcome {
+        let a = builtins::args::Args::new("subnet", function, args);
+        if function != "resolve" {
+            return builtins::Outcome::NotFound;
+        }
+        let name = match a.exactly(1).and_then(|()| a.str(0)) {
+            Ok(name) => name,
+            Err(e) => return builtins::Outcome::Err(e),
+        };
+        builtins::Outcome::Ok(match self.net.deployment(name) {
+            Some(d) => {
+                let workers: Vec<Json> = d
+                    .hosts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &host)| {
+                        let id = &self.net.peers[host].id;
+                        serde_json::json!({"pat_id": format!("{}-{i}", d.name), "host_id": id, "worker_id": [id]})
+                    })
+                    .collect();
+                serde_json::json!({"success": true, "error": [], "workers": workers})
+            }
+            None => serde_json::json!({"success": false, "error": [format!("no deployment named '{name}'")], "workers": []}),
+        })
+    }
+
     /// `getDataSrv`, `callbackSrv` (the response and arrow arguments) and
-    /// `errorHandlingSrv.error` on the client.
-    fn calling_convention(&mut self, service: &str, function: &str, args: &[Json]) -> Option<builtins::Outcome> {
+    /// `errorHandlingSrv.error` on the particle's initiator: the client of the run, or
+    /// the peer of a spell, where they read and write the spell's store.
+    fn calling_convention(&mut self, at: Serving, service: &str, function: &str, args: &[Json]) -> Option<builtins::Outcome> {
+        if let Origin::Spell(spell) = self.particles[at.particle].origin {
+            return self.spell_convention(at, spell, service, function, args);
+        }
         match (service, function) {
             ("getDataSrv", "-relay-") => {
-                let relay = self.net.relay_of(self.header.init);
+                let relay = self.net.relay_of(at.peer);
                 Some(builtins::Outcome::Ok(Json::String(self.net.peers[relay].id.clone())))
             }
             ("getDataSrv", name) => Some(match self.data.get(name) {
@@ -517,16 +777,183 @@ impl<'n> Simulation<'n> {
         }
     }
 
-    /// Every pair of peers must hold traces that merge without conflict.
+    /// The calling convention of a spell's run: arguments come from its store, the
+    /// result's fields go to it, an uncaught error is stored with the spell's errors.
+    fn spell_convention(&mut self, at: Serving, spell: usize, service: &str, function: &str, args: &[Json]) -> Option<builtins::Outcome> {
+        let ok = || builtins::Outcome::Ok(Json::String(String::new()));
+        Some(match (service, function) {
+            ("getDataSrv", "-relay-") => builtins::Outcome::Ok(Json::String(self.net.peers[at.peer].id.clone())),
+            ("getDataSrv", "spell_id") => builtins::Outcome::Ok(Json::String(self.spells[spell].id.clone())),
+            ("getDataSrv", name) => self.spells[spell].argument(name).into(),
+            ("callbackSrv", "response") => match args {
+                [] => ok(),
+                [Json::Object(fields)] => {
+                    self.spells[spell].set_fields(fields);
+                    ok()
+                }
+                _ => builtins::Outcome::Err("a spell's function must return nothing or one record, whose fields it stores".into()),
+            },
+            ("callbackSrv", name) => builtins::Outcome::Err(format!("a spell's function cannot take an arrow argument (`{name}`)")),
+            ("errorHandlingSrv", "error") => {
+                let error = args.first().cloned().unwrap_or(Json::Null);
+                let index = args.get(1).and_then(Json::as_u64).and_then(|i| u32::try_from(i).ok()).unwrap_or(0);
+                let message = error.get("message").and_then(Json::as_str).unwrap_or("an error").to_owned();
+                let particle_id = self.particles[at.particle].header.id.clone();
+                self.spells[spell].store_error(&particle_id, self.now, error, index);
+                self.event(at.particle, at.peer, "spell-error", message);
+                ok()
+            }
+            _ => return None,
+        })
+    }
+
+    /// Installs the description's spells on their peers, in the description's order.
+    fn install_description_spells(&mut self) {
+        let net = self.net;
+        for spec in &net.spells {
+            let Some(script) = &spec.script else {
+                self.report.problems.push(format!("spell `{}` was not installed: its script was not loaded", spec.name));
+                continue;
+            };
+            for &peer in &spec.peers {
+                self.install(peer, script.clone(), &spec.init_args, spec.trigger, Some(spec.name.clone()));
+            }
+        }
+    }
+
+    /// Installs a spell on `peer` and sets its clock; gives its id.
+    fn install(
+        &mut self,
+        peer: usize,
+        script: String,
+        init_args: &serde_json::Map<String, Json>,
+        trigger: Trigger,
+        alias: Option<String>,
+    ) -> String {
+        let mut bytes = [0u8; 16];
+        self.rng.fill_bytes(&mut bytes);
+        // A random (version 4) UUID, from the run's seed.
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+        let mut spell = Spell::new(id.clone(), alias, peer, script, trigger);
+        spell.set_fields(init_args);
+        let detail = format!("spell {} installed as {id}", spell.label());
+        self.report.events.push(Event::new(self.now, &self.net.peers[peer].name, "spell", detail));
+        self.spells.push(spell);
+        self.schedule_clock(self.spells.len() - 1);
+        id
+    }
+
+    /// Sets a spell's clock for its current trigger (older timers are ignored).
+    fn schedule_clock(&mut self, spell: usize) {
+        let s = &self.spells[spell];
+        if let Some(at) = s.trigger.clock.and_then(|c| c.first(self.now)) {
+            let generation = s.generation;
+            self.schedule(at, Action::Timer { spell, generation });
+        }
+    }
+
+    fn timer(&mut self, spell: usize, generation: u64) {
+        let s = &self.spells[spell];
+        if s.removed || s.generation != generation {
+            return;
+        }
+        if let Some(next) = s.trigger.clock.and_then(|c| c.after(self.now)) {
+            self.schedule(next, Action::Timer { spell, generation });
+        }
+        let timer = serde_json::json!({"timer": [{"timestamp": (EPOCH_MS + self.now) / 1000}], "peer": []});
+        self.fire(spell, Fired::Timer, timer);
+    }
+
+    /// Starts a run of the spell: a new particle from its peer, injected locally.
+    fn fire(&mut self, spell: usize, why: Fired, trigger_info: Json) {
+        let net = self.net;
+        let peer = self.spells[spell].peer;
+        let what = match why {
+            Fired::Timer => "timer".to_owned(),
+            Fired::Peer { peer: other, connected: true } => format!("{} connected", net.peers[other].name),
+            Fired::Peer { peer: other, connected: false } => format!("{} disconnected", net.peers[other].name),
+        };
+        if self.crashed(peer) {
+            let detail = format!("spell {} did not fire ({what}): the peer is down", self.spells[spell].label());
+            self.report.events.push(Event::new(self.now, &net.peers[peer].name, "spell", detail));
+            return;
+        }
+        let s = &mut self.spells[spell];
+        s.runs += 1;
+        let run = s.runs;
+        let access = Access { is_spell: true, is_host: true, is_manager: true, init_peer_id: "", particle_id: "", now_ms: 0, epoch_ms: 0 };
+        let _ = s.call("set_u32", &[Json::from("hw_counter"), Json::from(run)], &access);
+        let _ = s.call("set_string", &[Json::from("hw_trigger"), Json::from(trigger_info.to_string())], &access);
+        let id = format!("spell_{}_{run}", s.id);
+        let label = format!("{}#{run}", s.label());
+        let header = Header::new(id.clone(), peer, EPOCH_MS + self.now, crate::spell::SPELL_TTL_MS, s.script.clone(), &net.peers[peer].key);
+        let detail = format!("spell {} fires ({what}): run {run}, particle {id}", s.label());
+        self.particles.push(Particle { header, origin: Origin::Spell(spell), label: Some(label), stored: BTreeMap::new() });
+        let particle = self.particles.len() - 1;
+        self.event(particle, peer, "spell", detail);
+        self.schedule(self.now, Action::Deliver { particle, to: peer, from: peer, data: Rc::new(Vec::new()) });
+    }
+
+    /// Connection events: clients connect to their relays at the start; crashes and
+    /// partitions disconnect peers when they start and connect them when they end.
+    fn schedule_connection_changes(&mut self) {
+        let net = self.net;
+        self.schedule(0, Action::Connections { fault: None, starts: true });
+        for (i, f) in net.faults.iter().enumerate() {
+            if matches!(f.kind, FaultKind::Crash | FaultKind::Partition) {
+                self.schedule(f.from_ms, Action::Connections { fault: Some(i), starts: true });
+                if let Some(until) = f.until_ms {
+                    self.schedule(until, Action::Connections { fault: Some(i), starts: false });
+                }
+            }
+        }
+    }
+
+    fn connections_changed(&mut self, fault: Option<usize>, starts: bool) {
+        let net = self.net;
+        let watching: Vec<usize> =
+            (0..self.spells.len()).filter(|&i| !self.spells[i].removed && (self.spells[i].trigger.connect || self.spells[i].trigger.disconnect)).collect();
+        for spell in watching {
+            let host = self.spells[spell].peer;
+            // The peers whose link with the spell's host comes or goes.
+            let others: Vec<usize> = (0..net.peers.len())
+                .filter(|&other| other != host && net.link(host, other))
+                .filter(|&other| match fault.map(|f| &net.faults[f]) {
+                    None => net.peers[other].kind != crate::network::PeerKind::Relay,
+                    Some(f) if f.kind == FaultKind::Crash => f.peers.contains(&other) && !f.peers.contains(&host),
+                    Some(f) => f.peers.contains(&other) != f.peers.contains(&host),
+                })
+                .collect();
+            let connected = fault.is_none() || !starts;
+            let trigger = self.spells[spell].trigger;
+            if (connected && !trigger.connect) || (!connected && !trigger.disconnect) {
+                continue;
+            }
+            for other in others {
+                let info = serde_json::json!({"timer": [], "peer": [{"peer_id": net.peers[other].id, "connected": connected}]});
+                self.fire(spell, Fired::Peer { peer: other, connected }, info);
+            }
+        }
+    }
+
+    /// Peers that took part in a particle must hold traces that merge without conflict.
     fn check_convergence(&mut self) {
-        let mut merged = air_vm::trace::Trace::default();
-        for (i, bytes) in self.stored.iter().enumerate() {
-            let Ok(data) = air_vm::data::Data::from_bytes(bytes) else { continue };
-            match air_vm::merge::merge_traces(&merged, &data.trace) {
-                Ok(t) => merged = t,
-                Err(e) => {
-                    self.report.problems.push(format!("convergence check failed at {}: {e}", self.net.peers[i].name));
-                    return;
+        for particle in &self.particles {
+            let mut merged = air_vm::trace::Trace::default();
+            for (&peer, bytes) in &particle.stored {
+                let Ok(data) = air_vm::data::Data::from_bytes(bytes) else { continue };
+                match air_vm::merge::merge_traces(&merged, &data.trace) {
+                    Ok(t) => merged = t,
+                    Err(e) => {
+                        self.report.problems.push(format!(
+                            "convergence check failed for particle {} at {}: {e}",
+                            particle.header.id, self.net.peers[peer].name
+                        ));
+                        break;
+                    }
                 }
             }
         }

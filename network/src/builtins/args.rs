@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::fmt::Display;
 
 /// The arguments of one call, with the `service.function` name for messages.
-pub(super) struct Args<'a> {
+pub(crate) struct Args<'a> {
     name: String,
     values: &'a [Value],
 }

@@ -18,6 +18,10 @@
 //! | `json` | `obj`, `put`, `puts`, `parse`, `stringify`, `obj_pairs`, `puts_pairs` |
 //! | `sig` | `get_peer_id`, `sign`, `verify` |
 //! | `run-console` | `print` |
+//! | `random` | `next_u32` |
+//!
+//! The simulator itself serves `srv`, `spell` and `subnet`, which need the network's
+//! state (see `sim.rs`).
 //!
 //! Conventions shared by all of them:
 //! - Arguments are checked (count and JSON type) and a failure names the function and
@@ -28,7 +32,7 @@
 //! - Optional fields of records (`sig.sign`'s `error` and `signature`) use Aqua's option
 //!   encoding: `[]` or `[x]`.
 
-mod args;
+pub(crate) mod args;
 mod array;
 mod json;
 mod kad;
@@ -41,7 +45,7 @@ use serde_json::Value;
 use std::fmt;
 
 /// The service ids this module implements, so the network knows which ids are builtin.
-pub const SERVICES: &[&str] = &["peer", "kad", "op", "math", "cmp", "array", "debug", "json", "sig", "run-console"];
+pub const SERVICES: &[&str] = &["peer", "kad", "op", "math", "cmp", "array", "debug", "json", "sig", "run-console", "random"];
 
 /// What a builtin may know about the call and the peer serving it.
 pub struct CallContext<'a> {
@@ -60,6 +64,8 @@ pub struct CallContext<'a> {
     /// The serving peer's key (for `sig.*`).
     pub key: &'a air_vm::sign::KeyPair,
     pub external_addresses: &'a [String],
+    /// A fresh draw from the run's seeded generator, for `random` (0 for other services).
+    pub random: u64,
 }
 
 impl fmt::Debug for CallContext<'_> {
@@ -72,6 +78,7 @@ impl fmt::Debug for CallContext<'_> {
             .field("tetraplets", &self.tetraplets)
             .field("routing_table", &self.routing_table)
             .field("external_addresses", &self.external_addresses)
+            .field("random", &self.random)
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +119,7 @@ pub fn call(service: &str, function: &str, args: &[Value], ctx: &CallContext<'_>
         "json" => json::call_json(function, &a),
         "sig" => sig::call(function, &a, ctx),
         "run-console" => console(function),
+        "random" => random(function, &a, ctx.random),
         _ => Outcome::NotFound,
     }
 }
@@ -122,6 +130,22 @@ pub fn call(service: &str, function: &str, args: &[Value], ctx: &CallContext<'_>
 fn console(function: &str) -> Outcome {
     match function {
         "print" => Outcome::Ok(Value::from("")),
+        _ => Outcome::NotFound,
+    }
+}
+
+/// `random.next_u32(bound)`: a uniform integer in `[0, bound)`, from the run's seed, so
+/// the same run makes the same choices (the bias of `%` on 64 random bits is below 2^-32).
+fn random(function: &str, a: &args::Args<'_>, draw: u64) -> Outcome {
+    match function {
+        "next_u32" => (|| {
+            a.exactly(1)?;
+            match a.u32(0)? {
+                0 => Err(a.error("the bound must be at least 1")),
+                bound => Ok(Value::from(draw % u64::from(bound))),
+            }
+        })()
+        .into(),
         _ => Outcome::NotFound,
     }
 }
@@ -171,6 +195,7 @@ pub(crate) mod testing {
                 is_connected: &is_connected,
                 key: &self.key,
                 external_addresses: &self.external_addresses,
+                random: 0x1234_5678_9abc,
             };
             call(service, function, &args, &ctx)
         }
@@ -229,6 +254,7 @@ mod tests {
             ("json", "obj"),
             ("sig", "get_peer_id"),
             ("run-console", "print"),
+            ("random", "next_u32"),
         ];
         assert_eq!(probes.len(), SERVICES.len());
         for (service, function) in probes {
@@ -257,10 +283,18 @@ mod tests {
             is_connected: &is_connected,
             key: &f.key,
             external_addresses: &[],
+            random: 0,
         };
         let text = format!("{ctx:?}");
         assert!(text.contains("now_ms: 5") && text.contains(".."), "{text}");
         assert!(!text.contains("secret"));
+    }
+
+    #[test]
+    fn random_draws_below_the_bound() {
+        assert_eq!(ok("random", "next_u32", json!([10])), json!(0x1234_5678_9abc_u64 % 10));
+        assert!(err("random", "next_u32", json!([0])).contains("at least 1"));
+        assert!(err("random", "next_u32", json!([])).contains("random.next_u32"));
     }
 
     #[test]
