@@ -894,7 +894,8 @@ impl<'n> Simulation<'n> {
         self.particles.push(Particle { header, origin: Origin::Spell(spell), label: Some(label), stored: BTreeMap::new() });
         let particle = self.particles.len() - 1;
         self.event(particle, peer, "spell", detail);
-        self.schedule(self.now, Action::Deliver { particle, to: peer, from: peer, data: Rc::new(Vec::new()) });
+        // Injected locally and at once, so the run reads the trigger it was started for.
+        self.deliver(particle, peer, peer, &[]);
     }
 
     /// Connection events: clients connect to their relays at the start; crashes and
