@@ -1,7 +1,7 @@
 //! `aqua run`: run a script on a simulated network and print its result.
 
-use aqua_network::sim::error_object;
 use aqua_network::network::SpellSource;
+use aqua_network::sim::error_object;
 use aqua_network::{Description, Network, ProcessServices, RunSpec, Simulation};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;

@@ -387,3 +387,40 @@ func fan(peers: []string) -> []string:
     let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(results.as_array().map(Vec::len), Some(3), "{results}");
 }
+
+#[test]
+fn spells_alone_run_until_the_given_time_and_print_their_state() {
+    let out = aqua(&["run", "--network", "examples/spells/network.toml", "--until", "2500"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let spells: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let runs: Vec<(&str, u64)> =
+        spells.as_array().expect("a list").iter().map(|s| (s["alias"].as_str().unwrap_or(""), s["runs"].as_u64().unwrap_or(0))).collect();
+    assert_eq!(runs, [("heartbeat", 3), ("broken", 2)]);
+    // Without --until there is nothing to run.
+    let out = aqua(&["run", "--network", "examples/spells/network.toml"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("FILE.aqua"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_trace_labels_the_runs_of_spells() {
+    let out = aqua(&["run", "examples/hello.aqua", "-f", r#"hello(["ann"])"#, "--network", "examples/spells/network.toml", "--trace"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let trace = text(&out.stderr);
+    assert!(trace.contains("R0  spell  [heartbeat#1] spell heartbeat fires (timer)"), "{trace}");
+    assert_eq!(text(&out.stdout), "[\n  \"Hello, ann\"\n]\n");
+}
+
+#[test]
+fn a_spell_whose_script_is_missing_or_wrong_is_reported_where_it_is_declared() {
+    let dir = temp_file("spell-net.toml", b"").parent().expect("a dir").to_path_buf();
+    let net = "[[relay]]\nname = \"R0\"\n\n[[spell]]\nname = \"tick\"\npeers = [\"R0\"]\naqua = \"tick.aqua\"\nfunction = \"tick\"\n";
+    let path = temp_file("spell-net.toml", net.as_bytes());
+    let out = aqua(&["run", "--network", path.to_str().unwrap(), "--until", "10"]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("line 5, column 8: spell `tick`") && stderr.contains("tick.aqua"), "{stderr}");
+    std::fs::write(dir.join("tick.aqua"), "aqua Tick\n\nfunc tock():\n    x = 1\n").expect("written");
+    let stderr = text(&aqua(&["run", "--network", path.to_str().unwrap(), "--until", "10"]).stderr);
+    assert!(stderr.contains("has no function `tick`") && stderr.contains("did you mean `tock`"), "{stderr}");
+}

@@ -61,8 +61,7 @@ fn check(path: &Path) -> Result<(), String> {
     }
     let report = std::env::temp_dir().join(format!("aqua-scenario-{}-{}.json", std::process::id(), path.display().to_string().len()));
     let report_arg = ["--report".to_owned(), report.display().to_string()];
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_aqua")).args(&args).args(report_arg).current_dir(dir).output().map_err(|e| e.to_string())?;
+    let out = Command::new(env!("CARGO_BIN_EXE_aqua")).args(&args).args(report_arg).current_dir(dir).output().map_err(|e| e.to_string())?;
     let peers: serde_json::Value = std::fs::read_to_string(&report)
         .ok()
         .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())

@@ -297,8 +297,7 @@ impl Network {
             return Err(at(&d.service.span(), format!("deployment `{name}` deploys an unknown service `{service}`{hint}")));
         }
         let relays = [Spanned::new(0..0, "relays".to_owned())];
-        let candidates: Vec<usize> =
-            self.resolve_peers(if d.peers.is_empty() { &relays } else { &d.peers }, at)?.into_iter().collect();
+        let candidates: Vec<usize> = self.resolve_peers(if d.peers.is_empty() { &relays } else { &d.peers }, at)?.into_iter().collect();
         let replicas = *d.replicas.get_ref();
         if replicas == 0 || replicas > candidates.len() {
             let names: Vec<&str> = candidates.iter().map(|&i| self.peers[i].name.as_str()).collect();
@@ -338,9 +337,7 @@ impl Network {
             return Err(at(&sp.name.span(), format!("two spells are named `{name}`")));
         }
         let script = match (&sp.aqua, &sp.function, &sp.air) {
-            (Some(file), Some(function), None) => {
-                SpellSource::Aqua { file: file.get_ref().clone(), function: function.get_ref().clone() }
-            }
+            (Some(file), Some(function), None) => SpellSource::Aqua { file: file.get_ref().clone(), function: function.get_ref().clone() },
             (None, None, Some(file)) => SpellSource::Air { file: file.get_ref().clone() },
             (Some(file), None, None) => {
                 return Err(at(&file.span(), format!("spell `{name}`: `aqua` needs `function`, the function to run")));
@@ -385,8 +382,8 @@ impl Network {
     /// spell and where it is written.
     pub fn load_spell_scripts(&mut self, load: &mut dyn FnMut(&SpellSource) -> Result<String, String>) -> Result<(), DescriptionError> {
         for spell in &mut self.spells {
-            let script = load(&spell.source)
-                .map_err(|e| DescriptionError { message: format!("spell `{}`: {e}", spell.name), line: spell.line })?;
+            let script =
+                load(&spell.source).map_err(|e| DescriptionError { message: format!("spell `{}`: {e}", spell.name), line: spell.line })?;
             spell.script = Some(script);
         }
         Ok(())

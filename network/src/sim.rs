@@ -83,7 +83,10 @@ struct Particle {
 enum Fired {
     Timer,
     /// `peer` connected to or disconnected from the spell's peer.
-    Peer { peer: usize, connected: bool },
+    Peer {
+        peer: usize,
+        connected: bool,
+    },
 }
 
 fn header_bytes(id: &str, timestamp: u64, ttl: u32, script: &str) -> Vec<u8> {
@@ -110,10 +113,16 @@ enum Action {
         result: CallResult,
     },
     /// A spell's clock; `generation` is the trigger it was set for.
-    Timer { spell: usize, generation: u64 },
+    Timer {
+        spell: usize,
+        generation: u64,
+    },
     /// Clients connect to their relays (at the start), or a fault starts or ends:
     /// spells watching connections fire.
-    Connections { fault: Option<usize>, starts: bool },
+    Connections {
+        fault: Option<usize>,
+        starts: bool,
+    },
 }
 
 impl Action {
@@ -915,8 +924,9 @@ impl<'n> Simulation<'n> {
 
     fn connections_changed(&mut self, fault: Option<usize>, starts: bool) {
         let net = self.net;
-        let watching: Vec<usize> =
-            (0..self.spells.len()).filter(|&i| !self.spells[i].removed && (self.spells[i].trigger.connect || self.spells[i].trigger.disconnect)).collect();
+        let watching: Vec<usize> = (0..self.spells.len())
+            .filter(|&i| !self.spells[i].removed && (self.spells[i].trigger.connect || self.spells[i].trigger.disconnect))
+            .collect();
         for spell in watching {
             let host = self.spells[spell].peer;
             // The peers whose link with the spell's host comes or goes.

@@ -270,216 +270,236 @@ impl Spell {
         let a = Args::new("Spell", function, args);
         let key = |i: usize| a.str(i);
         Ok(match function {
-                "exists" => {
-                    a.exactly(1)?;
-                    json!({"value": self.kv.contains_key(key(0)?), "success": true, "error": ""})
-                }
-                "get_string" => {
-                    a.exactly(1)?;
-                    match self.kv.get(key(0)?) {
-                        Some(Stored::String(s)) => json!({"value": s, "success": true, "error": "", "absent": false}),
-                        Some(_) => json!({"value": "", "success": false, "error": format!("'{}' does not hold a string", key(0)?), "absent": false}),
-                        None => json!({"value": "", "success": true, "error": "", "absent": true}),
+            "exists" => {
+                a.exactly(1)?;
+                json!({"value": self.kv.contains_key(key(0)?), "success": true, "error": ""})
+            }
+            "get_string" => {
+                a.exactly(1)?;
+                match self.kv.get(key(0)?) {
+                    Some(Stored::String(s)) => json!({"value": s, "success": true, "error": "", "absent": false}),
+                    Some(_) => {
+                        json!({"value": "", "success": false, "error": format!("'{}' does not hold a string", key(0)?), "absent": false})
                     }
+                    None => json!({"value": "", "success": true, "error": "", "absent": true}),
                 }
-                "get_u32" => {
-                    a.exactly(1)?;
-                    match self.kv.get(key(0)?) {
-                        Some(Stored::U32(n)) => json!({"value": n, "success": true, "error": "", "absent": false}),
-                        Some(_) => json!({"value": 0, "success": false, "error": format!("'{}' does not hold a u32", key(0)?), "absent": false}),
-                        None => json!({"value": 0, "success": true, "error": "", "absent": true}),
+            }
+            "get_u32" => {
+                a.exactly(1)?;
+                match self.kv.get(key(0)?) {
+                    Some(Stored::U32(n)) => json!({"value": n, "success": true, "error": "", "absent": false}),
+                    Some(_) => {
+                        json!({"value": 0, "success": false, "error": format!("'{}' does not hold a u32", key(0)?), "absent": false})
                     }
+                    None => json!({"value": 0, "success": true, "error": "", "absent": true}),
                 }
-                "set_string" | "set_u32" | "remove_key" | "list_push_string" | "list_remove_string" => {
-                    a.exactly(if function == "remove_key" { 1 } else { 2 })?;
-                    let k = key(0)?;
-                    if !access.may_write(k) {
-                        return Ok(unit(Err(denied(function, k, access))));
+            }
+            "set_string" | "set_u32" | "remove_key" | "list_push_string" | "list_remove_string" => {
+                a.exactly(if function == "remove_key" { 1 } else { 2 })?;
+                let k = key(0)?;
+                if !access.may_write(k) {
+                    return Ok(unit(Err(denied(function, k, access))));
+                }
+                let k = k.to_owned();
+                match function {
+                    "set_string" => {
+                        self.kv.insert(k, Stored::String(a.str(1)?.to_owned()));
                     }
-                    let k = k.to_owned();
-                    match function {
-                        "set_string" => {
-                            self.kv.insert(k, Stored::String(a.str(1)?.to_owned()));
-                        }
-                        "set_u32" => {
-                            self.kv.insert(k, Stored::U32(a.u32(1)?));
-                        }
-                        "remove_key" => {
-                            self.kv.remove(&k);
-                        }
-                        "list_push_string" => {
-                            let value = a.str(1)?.to_owned();
-                            match self.kv.entry(k) {
-                                std::collections::btree_map::Entry::Occupied(mut e) => match e.get_mut() {
-                                    Stored::List(list) => list.push(value),
-                                    _ => return Ok(unit(Err(format!("'{}' does not hold a list", e.key())))),
-                                },
-                                std::collections::btree_map::Entry::Vacant(e) => {
-                                    e.insert(Stored::List(vec![value]));
-                                }
-                            }
-                        }
-                        _ => {
-                            let value = a.str(1)?;
-                            if let Some(Stored::List(list)) = self.kv.get_mut(&k) {
-                                list.retain(|s| s != value);
+                    "set_u32" => {
+                        self.kv.insert(k, Stored::U32(a.u32(1)?));
+                    }
+                    "remove_key" => {
+                        self.kv.remove(&k);
+                    }
+                    "list_push_string" => {
+                        let value = a.str(1)?.to_owned();
+                        match self.kv.entry(k) {
+                            std::collections::btree_map::Entry::Occupied(mut e) => match e.get_mut() {
+                                Stored::List(list) => list.push(value),
+                                _ => return Ok(unit(Err(format!("'{}' does not hold a list", e.key())))),
+                            },
+                            std::collections::btree_map::Entry::Vacant(e) => {
+                                e.insert(Stored::List(vec![value]));
                             }
                         }
                     }
-                    unit(Ok(()))
-                }
-                "list_pop_string" => {
-                    a.exactly(1)?;
-                    let k = key(0)?;
-                    if !access.may_write(k) {
-                        return Ok(json!({"value": "", "success": false, "error": denied(function, k, access), "absent": false}));
-                    }
-                    match self.kv.get_mut(k) {
-                        Some(Stored::List(list)) => match list.pop() {
-                            Some(v) => json!({"value": v, "success": true, "error": "", "absent": false}),
-                            None => json!({"value": "", "success": true, "error": "", "absent": true}),
-                        },
-                        Some(_) => json!({"value": "", "success": false, "error": format!("'{k}' does not hold a list"), "absent": false}),
-                        None => json!({"value": "", "success": true, "error": "", "absent": true}),
-                    }
-                }
-                "list_get_strings" => {
-                    a.exactly(1)?;
-                    match self.kv.get(key(0)?) {
-                        Some(Stored::List(list)) => json!({"value": list, "success": true, "error": ""}),
-                        Some(_) => json!({"value": [], "success": false, "error": format!("'{}' does not hold a list", key(0)?)}),
-                        None => json!({"value": [], "success": true, "error": ""}),
-                    }
-                }
-                "set_json_fields" => {
-                    a.exactly(1)?;
-                    let fields = match serde_json::from_str::<Json>(a.str(0)?) {
-                        Ok(Json::Object(fields)) => fields,
-                        Ok(_) => return Ok(unit(Err("set_json_fields: the JSON must be an object".into()))),
-                        Err(e) => return Ok(unit(Err(format!("set_json_fields: not JSON: {e}")))),
-                    };
-                    if let Some(k) = fields.keys().find(|k| !access.may_write(k)) {
-                        return Ok(unit(Err(denied(function, k, access))));
-                    }
-                    self.set_fields(&fields);
-                    unit(Ok(()))
-                }
-                "get_script" => {
-                    a.exactly(0)?;
-                    json!({"value": self.script, "success": true, "error": ""})
-                }
-                "script_cid" => {
-                    a.exactly(0)?;
-                    json!({"value": cid_v1_raw(self.script.as_bytes()), "success": true, "error": ""})
-                }
-                "set_script" => {
-                    a.exactly(1)?;
-                    if !access.is_manager {
-                        return Ok(unit(Err(format!("set_script: only the host or the management peer may, not {}", access.init_peer_id))));
-                    }
-                    air_vm::syntax::parse(a.str(0)?).map_err(|_| a.error("the script is not valid AIR"))?;
-                    self.script = a.str(0)?.to_owned();
-                    unit(Ok(()))
-                }
-                "get_trigger_config" => {
-                    a.exactly(0)?;
-                    json!({"config": self.trigger.to_config(access.epoch_ms), "success": true, "error": ""})
-                }
-                "set_trigger_config" => {
-                    a.exactly(1)?;
-                    if !access.is_manager {
-                        return Ok(unit(Err(format!(
-                            "set_trigger_config: only the host or the management peer may, not {}",
-                            access.init_peer_id
-                        ))));
-                    }
-                    match Trigger::from_config(a.get(0)?, access.epoch_ms, access.now_ms) {
-                        Ok(trigger) => {
-                            self.trigger = trigger;
-                            self.generation += 1;
-                            unit(Ok(()))
+                    _ => {
+                        let value = a.str(1)?;
+                        if let Some(Stored::List(list)) = self.kv.get_mut(&k) {
+                            list.retain(|s| s != value);
                         }
-                        Err(e) => unit(Err(format!("set_trigger_config: {e}"))),
                     }
                 }
-                "store_log" => {
-                    a.exactly(1)?;
-                    if !access.is_spell {
-                        return Ok(unit(Err(format!("store_log: only the spell itself may log, not {}", access.init_peer_id))));
+                unit(Ok(()))
+            }
+            "list_pop_string" => {
+                a.exactly(1)?;
+                let k = key(0)?;
+                if !access.may_write(k) {
+                    return Ok(json!({"value": "", "success": false, "error": denied(function, k, access), "absent": false}));
+                }
+                match self.kv.get_mut(k) {
+                    Some(Stored::List(list)) => match list.pop() {
+                        Some(v) => json!({"value": v, "success": true, "error": "", "absent": false}),
+                        None => json!({"value": "", "success": true, "error": "", "absent": true}),
+                    },
+                    Some(_) => json!({"value": "", "success": false, "error": format!("'{k}' does not hold a list"), "absent": false}),
+                    None => json!({"value": "", "success": true, "error": "", "absent": true}),
+                }
+            }
+            "list_get_strings" => {
+                a.exactly(1)?;
+                match self.kv.get(key(0)?) {
+                    Some(Stored::List(list)) => json!({"value": list, "success": true, "error": ""}),
+                    Some(_) => json!({"value": [], "success": false, "error": format!("'{}' does not hold a list", key(0)?)}),
+                    None => json!({"value": [], "success": true, "error": ""}),
+                }
+            }
+            "set_json_fields" => {
+                a.exactly(1)?;
+                let fields = match serde_json::from_str::<Json>(a.str(0)?) {
+                    Ok(Json::Object(fields)) => fields,
+                    Ok(_) => return Ok(unit(Err("set_json_fields: the JSON must be an object".into()))),
+                    Err(e) => return Ok(unit(Err(format!("set_json_fields: not JSON: {e}")))),
+                };
+                if let Some(k) = fields.keys().find(|k| !access.may_write(k)) {
+                    return Ok(unit(Err(denied(function, k, access))));
+                }
+                self.set_fields(&fields);
+                unit(Ok(()))
+            }
+            "get_script" => {
+                a.exactly(0)?;
+                json!({"value": self.script, "success": true, "error": ""})
+            }
+            "script_cid" => {
+                a.exactly(0)?;
+                json!({"value": cid_v1_raw(self.script.as_bytes()), "success": true, "error": ""})
+            }
+            "set_script" => {
+                a.exactly(1)?;
+                if !access.is_manager {
+                    return Ok(unit(Err(format!("set_script: only the host or the management peer may, not {}", access.init_peer_id))));
+                }
+                air_vm::syntax::parse(a.str(0)?).map_err(|_| a.error("the script is not valid AIR"))?;
+                self.script = a.str(0)?.to_owned();
+                unit(Ok(()))
+            }
+            "get_trigger_config" => {
+                a.exactly(0)?;
+                json!({"config": self.trigger.to_config(access.epoch_ms), "success": true, "error": ""})
+            }
+            "set_trigger_config" => {
+                a.exactly(1)?;
+                if !access.is_manager {
+                    return Ok(unit(Err(format!(
+                        "set_trigger_config: only the host or the management peer may, not {}",
+                        access.init_peer_id
+                    ))));
+                }
+                match Trigger::from_config(a.get(0)?, access.epoch_ms, access.now_ms) {
+                    Ok(trigger) => {
+                        self.trigger = trigger;
+                        self.generation += 1;
+                        unit(Ok(()))
                     }
-                    self.logs.push_back(Log { time_ms: access.now_ms, message: a.str(0)?.to_owned() });
-                    if self.logs.len() > MAX_LOGS {
-                        self.logs.pop_front();
-                    }
-                    unit(Ok(()))
+                    Err(e) => unit(Err(format!("set_trigger_config: {e}"))),
                 }
-                "get_logs" => {
-                    a.exactly(0)?;
-                    let logs: Vec<Json> = self
-                        .logs
-                        .iter()
-                        .map(|l| json!({"timestamp": (access.epoch_ms + l.time_ms) / 1000, "message": l.message}))
-                        .collect();
-                    json!({"logs": logs, "success": true, "error": ""})
+            }
+            "store_log" => {
+                a.exactly(1)?;
+                if !access.is_spell {
+                    return Ok(unit(Err(format!("store_log: only the spell itself may log, not {}", access.init_peer_id))));
                 }
-                "push_mailbox" => {
-                    a.exactly(1)?;
-                    self.mailbox.push_back(Mail {
-                        init_peer_id: access.init_peer_id.to_owned(),
-                        timestamp: (access.epoch_ms + access.now_ms) / 1000,
-                        message: a.str(0)?.to_owned(),
-                    });
-                    if self.mailbox.len() > MAX_MAILBOX {
-                        self.mailbox.pop_front();
-                    }
-                    unit(Ok(()))
+                self.logs.push_back(Log { time_ms: access.now_ms, message: a.str(0)?.to_owned() });
+                if self.logs.len() > MAX_LOGS {
+                    self.logs.pop_front();
                 }
-                "get_mailbox" => {
-                    a.exactly(0)?;
-                    let messages: Vec<Json> = self.mailbox.iter().rev().map(mail_json).collect();
-                    json!({"messages": messages, "success": true, "error": ""})
+                unit(Ok(()))
+            }
+            "get_logs" => {
+                a.exactly(0)?;
+                let logs: Vec<Json> =
+                    self.logs.iter().map(|l| json!({"timestamp": (access.epoch_ms + l.time_ms) / 1000, "message": l.message})).collect();
+                json!({"logs": logs, "success": true, "error": ""})
+            }
+            "push_mailbox" => {
+                a.exactly(1)?;
+                self.mailbox.push_back(Mail {
+                    init_peer_id: access.init_peer_id.to_owned(),
+                    timestamp: (access.epoch_ms + access.now_ms) / 1000,
+                    message: a.str(0)?.to_owned(),
+                });
+                if self.mailbox.len() > MAX_MAILBOX {
+                    self.mailbox.pop_front();
                 }
-                "pop_mailbox" => {
-                    a.exactly(0)?;
-                    if !access.is_spell {
-                        let e = format!("pop_mailbox: only the spell itself may, not {}", access.init_peer_id);
-                        return Ok(json!({"message": [], "success": false, "absent": false, "error": e}));
-                    }
-                    match self.mailbox.pop_back() {
-                        Some(m) => json!({"message": [mail_json(&m)], "success": true, "absent": false, "error": ""}),
-                        None => json!({"message": [], "success": true, "absent": true, "error": ""}),
-                    }
+                unit(Ok(()))
+            }
+            "get_mailbox" => {
+                a.exactly(0)?;
+                let messages: Vec<Json> = self.mailbox.iter().rev().map(mail_json).collect();
+                json!({"messages": messages, "success": true, "error": ""})
+            }
+            "pop_mailbox" => {
+                a.exactly(0)?;
+                if !access.is_spell {
+                    let e = format!("pop_mailbox: only the spell itself may, not {}", access.init_peer_id);
+                    return Ok(json!({"message": [], "success": false, "absent": false, "error": e}));
                 }
-                "store_error" => {
-                    a.exactly(3)?;
-                    if !access.is_spell {
-                        return Ok(unit(Err(format!("store_error: only the spell itself may, not {}", access.init_peer_id))));
-                    }
-                    self.store_error(access.particle_id, access.now_ms, a.get(0)?.clone(), a.u32(1)?);
-                    unit(Ok(()))
+                match self.mailbox.pop_back() {
+                    Some(m) => json!({"message": [mail_json(&m)], "success": true, "absent": false, "error": ""}),
+                    None => json!({"message": [], "success": true, "absent": true, "error": ""}),
                 }
-                "get_errors" => {
-                    a.exactly(1)?;
-                    let id = a.str(0)?;
-                    Json::Array(self.errors.iter().find(|p| p.particle_id == id).map(|p| p.errors.clone()).unwrap_or_default())
+            }
+            "store_error" => {
+                a.exactly(3)?;
+                if !access.is_spell {
+                    return Ok(unit(Err(format!("store_error: only the spell itself may, not {}", access.init_peer_id))));
                 }
-                "get_all_errors" => {
-                    a.exactly(0)?;
-                    let all: Vec<Json> =
-                        self.errors.iter().map(|p| json!({"particle_id": p.particle_id, "errors": p.errors})).collect();
-                    json!({"particle_errors": all, "success": true, "error": ""})
-                }
-                _ => return Err(a.error("no such function")),
-            })
+                self.store_error(access.particle_id, access.now_ms, a.get(0)?.clone(), a.u32(1)?);
+                unit(Ok(()))
+            }
+            "get_errors" => {
+                a.exactly(1)?;
+                let id = a.str(0)?;
+                Json::Array(self.errors.iter().find(|p| p.particle_id == id).map(|p| p.errors.clone()).unwrap_or_default())
+            }
+            "get_all_errors" => {
+                a.exactly(0)?;
+                let all: Vec<Json> = self.errors.iter().map(|p| json!({"particle_id": p.particle_id, "errors": p.errors})).collect();
+                json!({"particle_errors": all, "success": true, "error": ""})
+            }
+            _ => return Err(a.error("no such function")),
+        })
     }
 }
 
 /// The functions of the `Spell` service.
 pub const FUNCTIONS: &[&str] = &[
-    "exists", "get_string", "get_u32", "set_string", "set_u32", "remove_key", "list_push_string", "list_remove_string",
-    "list_pop_string", "list_get_strings", "set_json_fields", "get_script", "script_cid", "set_script",
-    "get_trigger_config", "set_trigger_config", "store_log", "get_logs", "push_mailbox", "get_mailbox", "pop_mailbox",
-    "store_error", "get_errors", "get_all_errors",
+    "exists",
+    "get_string",
+    "get_u32",
+    "set_string",
+    "set_u32",
+    "remove_key",
+    "list_push_string",
+    "list_remove_string",
+    "list_pop_string",
+    "list_get_strings",
+    "set_json_fields",
+    "get_script",
+    "script_cid",
+    "set_script",
+    "get_trigger_config",
+    "set_trigger_config",
+    "store_log",
+    "get_logs",
+    "push_mailbox",
+    "get_mailbox",
+    "pop_mailbox",
+    "store_error",
+    "get_errors",
+    "get_all_errors",
 ];
 
 fn mail_json(m: &Mail) -> Json {
