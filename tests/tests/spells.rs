@@ -68,6 +68,14 @@ func remove(peer: PeerId, name: string) -> []string:
         left <- PeerSpell.list()
     <- left
 
+func retrigger(peer: PeerId, name: string, start_sec: u32, period_sec: u32) -> TriggerConfigValue:
+    config = TriggerConfig(clock = ClockConfig(start_sec = start_sec, end_sec = 0, period_sec = period_sec), connections = ConnectionPoolConfig(connect = false, disconnect = false), blockchain = BlockChainConfig(start_block = 0, end_block = 0))
+    on peer:
+        PeerSpell.update_trigger_config(name, config)
+        Spell name
+        now <- Spell.get_trigger_config()
+    <- now
+
 func write(peer: PeerId, spell: string, key: string) -> UnitValue:
     on peer:
         Spell spell
@@ -234,6 +242,19 @@ fn a_removed_spell_fires_no_more() {
     assert_eq!(report.result, Some(json!([])), "spell.list no longer has it");
     let beat = spell(&report, "beat");
     assert_eq!((beat.runs, beat.removed), (0, true));
+}
+
+#[test]
+fn a_new_trigger_replaces_the_old_one() {
+    let net = network(&spell_desc("beat", "R1", "beat", "clock = { period_ms = 500 }"));
+    let start = 1_767_225_600 + 2;
+    let args = [("peer", json!(peer_id(&net, "R1"))), ("name", json!("beat")), ("start_sec", json!(start)), ("period_sec", json!(1))];
+    let report = call(&net, "me", "retrigger", &args, Some(4000));
+    let config = report.result.clone().expect("an answer");
+    assert_eq!(config["config"]["clock"], json!({"start_sec": start, "end_sec": 0, "period_sec": 1}));
+    // The old clock fired at 0 s (and would have every 0.5 s); the new one at 2, 3 and 4 s.
+    let times: Vec<u64> = spell(&report, "beat").logs.iter().map(|l| l.time_ms).collect();
+    assert_eq!(times, [0, 2000, 3000, 4000]);
 }
 
 #[test]
