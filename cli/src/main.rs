@@ -4,6 +4,7 @@ mod check;
 mod compile;
 mod diagnostics;
 mod run;
+mod service;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ enum Command {
     /// Inspect AIR scripts and particle data.
     #[command(subcommand)]
     Air(AirCommand),
+    /// Compute functions: WebAssembly components as services.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +112,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let script = parse_air_file(&file)?;
             Ok(air_vm::syntax::to_air(&script))
         }
+        Command::Service(command) => Ok(service::run(command)?),
         Command::Air(AirCommand::Trace { data_file }) => {
             let bytes = std::fs::read(&data_file).map_err(|e| format!("cannot read {}: {e}", data_file.display()))?;
             let data = air_vm::data::Data::from_bytes(&bytes).map_err(|e| format!("{}: {e}", data_file.display()))?;

@@ -424,3 +424,42 @@ fn a_spell_whose_script_is_missing_or_wrong_is_reported_where_it_is_declared() {
     let stderr = text(&aqua(&["run", "--network", path.to_str().unwrap(), "--until", "10"]).stderr);
     assert!(stderr.contains("has no function `tick`") && stderr.contains("did you mean `tock`"), "{stderr}");
 }
+
+#[test]
+fn service_build_lists_components_and_interface_prints_their_aqua() {
+    let out = aqua(&["service", "build", "examples/services"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let greeting = listing.lines().find(|l| l.ends_with("/greeting.wasm")).expect("greeting was built").to_owned();
+    assert!(listing.contains("module id "), "{listing}");
+    let out = aqua(&["service", "interface", &greeting]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("service Greeting:\n    caller() -> Tuple1\n"), "{}", text(&out.stdout));
+    let refused = greeting.replace("greeting.wasm", "refused.wasm");
+    let out = aqua(&["service", "interface", &refused]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("`paint` uses a WIT enum in its result, which Aqua cannot express"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_new_service_crate_builds_as_it_is() {
+    let dir = temp_file("new-service.txt", b"").parent().expect("a dir").join("services");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = aqua(&["service", "new", "hello-svc", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_aqua"))
+        .args(["service", "build", "."])
+        .current_dir(dir.join("hello-svc"))
+        .env("CARGO_TARGET_DIR", repo().join("target/services"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let wasm = text(&out.stdout).lines().next().unwrap_or_default().to_owned();
+    assert!(wasm.ends_with("hello_svc.wasm"), "{wasm}");
+    let out = aqua(&["service", "interface", &wasm, "--name", "hello"]);
+    assert_eq!(text(&out.stdout), "service Hello:\n    greet(name: string) -> string\n");
+    let again = aqua(&["service", "new", "hello-svc", "--dir", dir.to_str().unwrap()]);
+    assert!(text(&again.stderr).contains("already exists"));
+    let bad = aqua(&["service", "new", "Bad_Name"]);
+    assert!(text(&bad.stderr).contains("cannot name a service"));
+}
