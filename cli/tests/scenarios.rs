@@ -6,9 +6,10 @@
 //! - `network`: the network description, relative to the scenario;
 //! - `aqua` (default `main.aqua`) and `call`, the `-f` argument; without `call`, only the
 //!   network's spells run (give `until`);
-//! - `seed`, `until`, `data` (the `--data` text): passed on when present;
+//! - `seed`, `until`, `data` (the `--data` text): passed on when present; `trace = true`
+//!   adds `--trace`, so `contains` can look at the timeline;
 //! - what must come out: `result`, the exact JSON printed (compared as JSON, where
-//!   `"@NAME"` stands for the peer ID of peer NAME), or
+//!   `@NAME` in a string stands for the peer ID of peer NAME), or
 //!   `error`, a piece of the error printed; and `contains`, pieces of the output.
 
 use serde::Deserialize;
@@ -25,6 +26,8 @@ struct Scenario {
     seed: Option<u64>,
     until: Option<u64>,
     data: Option<String>,
+    #[serde(default)]
+    trace: bool,
     result: Option<String>,
     error: Option<String>,
     #[serde(default)]
@@ -58,6 +61,9 @@ fn check(path: &Path) -> Result<(), String> {
         if let Some(v) = value {
             args.extend([flag.to_owned(), v]);
         }
+    }
+    if s.trace {
+        args.push("--trace".into());
     }
     let report = std::env::temp_dir().join(format!("aqua-scenario-{}-{}.json", std::process::id(), path.display().to_string().len()));
     let report_arg = ["--report".to_owned(), report.display().to_string()];
@@ -95,14 +101,17 @@ fn check(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `"@NAME"` strings become the peer IDs the run's report gives.
+/// `@NAME` in strings becomes the peer ID the run's report gives peer NAME.
 fn peer_ids(v: serde_json::Value, peers: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
-        Value::String(s) => match s.strip_prefix('@').and_then(|name| peers.get(name)) {
-            Some(id) => id.clone(),
-            None => Value::String(s),
-        },
+        Value::String(s) => {
+            let mut names: Vec<(&String, &Value)> = peers.as_object().map(|m| m.iter().collect()).unwrap_or_default();
+            // Longest names first, so `@R10` is not read as `@R1` and a `0`.
+            names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+            let replaced = names.iter().fold(s, |s, (name, id)| s.replace(&format!("@{name}"), id.as_str().unwrap_or_default()));
+            Value::String(replaced)
+        }
         Value::Array(a) => Value::Array(a.into_iter().map(|x| peer_ids(x, peers)).collect()),
         Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, peer_ids(x, peers))).collect()),
         other => other,

@@ -21,6 +21,12 @@ pub const STDLIB: &[(&str, &str)] = &[
     ("@fluencelabs/spell/spell_service.aqua", include_str!("../../stdlib/spell/spell_service.aqua")),
     ("@fluencelabs/spell/trigger.aqua", include_str!("../../stdlib/spell/trigger.aqua")),
     ("@fluencelabs/spell/types.aqua", include_str!("../../stdlib/spell/types.aqua")),
+    ("@aqua/patterns/balance.aqua", include_str!("../../stdlib/patterns/balance.aqua")),
+    ("@aqua/patterns/failover.aqua", include_str!("../../stdlib/patterns/failover.aqua")),
+    ("@aqua/patterns/gather.aqua", include_str!("../../stdlib/patterns/gather.aqua")),
+    ("@aqua/patterns/quorum.aqua", include_str!("../../stdlib/patterns/quorum.aqua")),
+    ("@aqua/patterns/race.aqua", include_str!("../../stdlib/patterns/race.aqua")),
+    ("@aqua/patterns/retry.aqua", include_str!("../../stdlib/patterns/retry.aqua")),
 ];
 
 /// Where the standard library's files appear to live, in messages and module paths.
