@@ -179,3 +179,27 @@ fn the_language_chapter_samples_check() {
     }
     assert!(failures.is_empty(), "{failures}");
 }
+
+#[test]
+fn every_standard_library_module_checks_cleanly_and_compiles() {
+    for (path, _) in aqua_compiler::modules::STDLIB {
+        let mut loader = aqua_compiler::modules::MemoryLoader::default();
+        loader.files.insert("main.aqua".into(), format!("aqua Main\n\nimport \"{path}\"\n"));
+        let result = aqua_compiler::check_files(&["main.aqua".into()], &[], &mut loader, &Default::default());
+        let problems: Vec<String> = result.diagnostics.iter().map(|d| format!("{d:?}")).collect();
+        assert!(problems.is_empty(), "{path}: {problems:#?}");
+        // Every function of the module that can run on its own (one that neither takes
+        // abilities nor returns arrows or abilities) lowers to AIR the VM accepts.
+        use aqua_compiler::types::Type;
+        let module = result.program.modules.values().find(|m| m.path.ends_with(path)).expect("loaded");
+        for (name, def) in &module.scope.defs {
+            if let aqua_compiler::check::Def::Func(f) = def
+                && f.ty.abilities.is_empty()
+                && !f.ty.codomain.iter().any(|t| matches!(t, Type::Arrow(_) | Type::Ability(_)))
+            {
+                let air = aqua_compiler::lower::lower_function(f, Default::default()).unwrap_or_else(|e| panic!("{path} {name}: {e:?}"));
+                air_vm::syntax::parse(&air).unwrap_or_else(|e| panic!("{path} {name}: {e:?}"));
+            }
+        }
+    }
+}
