@@ -95,6 +95,7 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
     let dir = args.network.as_ref().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_default();
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     net.load_spell_scripts(&mut |source| load_spell(source, &dir, &args)).map_err(|e| format!("{net_name}: {e}"))?;
+    net.load_components(&mut |file| std::fs::read(dir.join(file)).map_err(|e| e.to_string())).map_err(|e| format!("{net_name}: {e}"))?;
     let script = match (&args.file, &args.air) {
         (Some(file), _) => {
             let (script, args_data) = compile_call(&args, file, &data, &net)?;

@@ -463,3 +463,81 @@ fn a_new_service_crate_builds_as_it_is() {
     let bad = aqua(&["service", "new", "Bad_Name"]);
     assert!(text(&bad.stderr).contains("cannot name a service"));
 }
+
+/// Builds the example compute functions; gives the directory of the `.wasm` files.
+fn services() -> PathBuf {
+    let out = aqua(&["service", "build", "examples/services"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    repo().join("target/services/wasm32-wasip2/release")
+}
+
+#[test]
+fn a_whitelisted_effector_fetches_from_a_local_server_and_others_are_refused() {
+    services();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}/data", server.local_addr().expect("an address"));
+    let serving = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut conn, _) = server.accept().expect("a request");
+        let mut request = [0u8; 1024];
+        let _ = conn.read(&mut request).expect("read");
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nfetched").expect("written");
+    });
+    let call = format!(r#"fetch("@R3", "{url}")"#);
+    let out = aqua(&["run", "examples/compute/main.aqua", "-f", &call, "--network", "examples/compute/network.toml"]);
+    assert_eq!(text(&out.stdout), "\"fetched\"\n", "{}", text(&out.stderr));
+    serving.join().expect("served");
+    // Without the whitelist entry the service is not created, and says why.
+    let source = std::fs::read_to_string(repo().join("examples/compute/network.toml")).expect("readable");
+    let cut = source.split("[[effector]]").next().expect("a prefix").replace("../../target", repo().join("target").to_str().unwrap());
+    let net = temp_file("no-effectors.toml", cut.as_bytes());
+    let out = aqua(&["run", "examples/compute/main.aqua", "-f", &call, "--network", net.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("service `fetch`") && stderr.contains("uses the effect `curl`, which this peer's whitelist does not allow"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn services_are_created_at_run_time_from_added_modules() {
+    let bytes = std::fs::read(services().join("greeting.wasm")).expect("built");
+    let data = serde_json::json!({ "wasm": bytes });
+    let data = temp_file("greeting-bytes.json", data.to_string().as_bytes());
+    let source = b"aqua Deploy
+
+import \"@fluencelabs/aqua-lib/builtin.aqua\"
+
+service Greeting:
+    greet(name: string) -> string
+
+func deploy(peer: PeerId, wasm: []u8) -> []string:
+    out: *string
+    on peer:
+        config <- Dist.default_module_config(\"greeting\")
+        module <- Dist.add_module(wasm, config)
+        text <- Dist.make_blueprint(\"greeting\", [module])
+        blueprint <- Dist.add_blueprint(text)
+        id <- Srv.create(blueprint)
+        Greeting id
+        out <- Greeting.greet(\"dynamic\")
+        interface <- Srv.get_interface(id)
+        out <<- interface.function_signatures[2].name
+        Srv.remove(id)
+        listed <- Srv.list()
+    out <- Op.concat_strings(\"services left: \", Debug.stringify(listed.length))
+    <- out
+";
+    let file = temp_file("deploy.aqua", source);
+    let data_arg = format!("@{}", data.display());
+    let net = temp_file("two-clients.toml", b"[[relay]]\nname = \"R0\"\n\n[[relay]]\nname = \"R1\"\n\n[[client]]\nname = \"me\"\nrelay = \"R0\"\n\n[[client]]\nname = \"eve\"\nrelay = \"R0\"\n");
+    let args = ["run", file.to_str().unwrap(), "-f", r#"deploy("@R1", wasm)"#, "--data", &data_arg, "--network", net.to_str().unwrap()];
+    let out = aqua(&args);
+    assert_eq!(text(&out.stdout), "[\n  \"Hi, dynamic!\",\n  \"greet\",\n  \"services left: 0\"\n]\n", "{}", text(&out.stderr));
+    // Only the host or the management peer (the first client) may add modules.
+    let mut as_eve = args.to_vec();
+    as_eve.extend(["--on", "eve"]);
+    let out = aqua(&as_eve);
+    assert!(text(&out.stderr).contains("dist.add_module: only the host or the management peer may add modules"), "{}", text(&out.stderr));
+}

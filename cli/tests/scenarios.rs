@@ -118,9 +118,22 @@ fn peer_ids(v: serde_json::Value, peers: &serde_json::Value) -> serde_json::Valu
     }
 }
 
+/// Builds the example compute functions (`examples/services`), which the compute
+/// scenarios load from `target/services`.
+fn build_services(root: &Path) {
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2", "--target-dir"])
+        .arg(root.join("../target/services"))
+        .current_dir(root.join("services"))
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "the example services do not build:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn every_scenario_gives_what_it_says() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    build_services(&root);
     let mut files = Vec::new();
     scenario_files(&root, &mut files);
     assert!(files.len() >= 3, "the scenarios were not found under {}", root.display());

@@ -183,9 +183,9 @@ fn the_language_chapter_samples_check() {
 #[test]
 fn every_standard_library_module_checks_cleanly_and_compiles() {
     for (path, _) in aqua_compiler::modules::STDLIB {
-        let mut loader = aqua_compiler::modules::MemoryLoader::default();
+        let mut loader = MemoryLoader::default();
         loader.files.insert("main.aqua".into(), format!("aqua Main\n\nimport \"{path}\"\n"));
-        let result = aqua_compiler::check_files(&["main.aqua".into()], &[], &mut loader, &Default::default());
+        let result = check_files(&["main.aqua".into()], &[], &mut loader, &Default::default());
         let problems: Vec<String> = result.diagnostics.iter().map(|d| format!("{d:?}")).collect();
         assert!(problems.is_empty(), "{path}: {problems:#?}");
         // Every function of the module that can run on its own (one that neither takes

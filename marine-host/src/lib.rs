@@ -22,7 +22,7 @@ pub mod interface;
 mod service;
 pub mod values;
 
-pub use service::{CallError, CallParameters, CreateError, Host, LogLine, Service, ServiceConfig, Tetraplet};
+pub use service::{CallError, CallParameters, CreateError, EFFECTS, FunctionType, Host, LogLine, Service, ServiceConfig, Tetraplet};
 
 use sha2::Digest;
 

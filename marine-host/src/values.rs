@@ -28,6 +28,28 @@ pub fn check_aqua(ty: &Type) -> Result<(), Unsupported> {
     }
 }
 
+/// A type as Aqua writes it, with records and tuples just called so (for listings
+/// such as `srv.get_interface`).
+pub fn brief(ty: &Type) -> String {
+    match ty {
+        Type::List(l) => format!("[]{}", brief(&l.ty())),
+        Type::Option(o) => format!("?{}", brief(&o.ty())),
+        Type::Bool => "bool".into(),
+        Type::S8 => "i8".into(),
+        Type::S16 => "i16".into(),
+        Type::S32 => "i32".into(),
+        Type::S64 => "i64".into(),
+        Type::U8 => "u8".into(),
+        Type::U16 => "u16".into(),
+        Type::U32 => "u32".into(),
+        Type::U64 => "u64".into(),
+        Type::Float32 => "f32".into(),
+        Type::Float64 => "f64".into(),
+        Type::Char | Type::String => "string".into(),
+        other => wit_kind(other).into(),
+    }
+}
+
 /// The WIT name of a type's kind, for messages.
 pub fn wit_kind(ty: &Type) -> &'static str {
     match ty {

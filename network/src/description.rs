@@ -28,6 +28,8 @@ pub struct Description {
     pub spell: Vec<SpellDesc>,
     #[serde(default)]
     pub deployment: Vec<DeploymentDesc>,
+    #[serde(default)]
+    pub effector: Vec<EffectorDesc>,
     /// The peer allowed to manage services on every peer (`srv.add_alias`, `srv.remove`);
     /// default: the first client.
     pub management: Option<Spanned<String>>,
@@ -140,6 +142,17 @@ pub struct ConnectionsDesc {
     pub connect: bool,
     #[serde(default)]
     pub disconnect: bool,
+}
+
+/// A whitelist entry: the peers allow these modules to use this effect.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectorDesc {
+    /// The effect, e.g. "curl".
+    pub effect: Spanned<String>,
+    /// Component files (relative to the description), whose module ids are allowed.
+    pub modules: Vec<Spanned<String>>,
+    pub peers: Vec<Spanned<String>>,
 }
 
 /// A service replicated on several peers, placed by the network.

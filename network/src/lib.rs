@@ -6,6 +6,7 @@
 //! service processes enter through the `ExternalServices` trait (`process.rs`).
 
 pub mod builtins;
+pub mod compute;
 pub mod description;
 pub mod network;
 pub mod process;

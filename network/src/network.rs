@@ -40,6 +40,12 @@ pub enum ServiceSpec {
         program: String,
         args: Vec<String>,
     },
+    /// WebAssembly components, facade last: files (relative to the description) and,
+    /// once loaded, their bytes.
+    Blueprint {
+        files: Vec<String>,
+        modules: Vec<std::rc::Rc<Vec<u8>>>,
+    },
 }
 
 /// Where a spell's script comes from. The network cannot compile Aqua; whoever runs the
@@ -104,6 +110,10 @@ pub struct Network {
     pub management: Option<usize>,
     pub spells: Vec<SpellSpec>,
     pub deployments: Vec<Deployment>,
+    /// Per peer: effect to the module ids allowed to use it.
+    pub effectors: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// The whitelist as written: effect, component files, peers (ids once loaded).
+    effector_files: Vec<(String, Vec<String>, BTreeSet<usize>)>,
 }
 
 impl Network {
@@ -126,6 +136,8 @@ impl Network {
             management: None,
             spells: Vec::new(),
             deployments: Vec::new(),
+            effectors: Vec::new(),
+            effector_files: Vec::new(),
         };
         if let Some(l) = &desc.latency_ms {
             let [lo, hi] = *l.get_ref();
@@ -195,12 +207,16 @@ impl Network {
                 (Some(p), Some(_)) => {
                     return Err(at(&p.span(), format!("service `{}` has both `process` and `blueprint`; choose one", s.id.get_ref())));
                 }
-                (_, Some(b)) => {
+                (_, Some(b)) if !s.functions.is_empty() => {
                     return Err(at(
                         &b.span(),
-                        format!("service `{}`: WebAssembly blueprints are not supported by this simulator yet", s.id.get_ref()),
+                        format!("service `{}` is a blueprint: it cannot also have mock `functions`", s.id.get_ref()),
                     ));
                 }
+                (_, Some(b)) if b.get_ref().is_empty() => {
+                    return Err(at(&b.span(), format!("service `{}`: `blueprint` needs its components, facade last", s.id.get_ref())));
+                }
+                (_, Some(b)) => ServiceSpec::Blueprint { files: b.get_ref().clone(), modules: Vec::new() },
                 _ if s.functions.is_empty() => {
                     return Err(at(
                         &s.id.span(),
@@ -241,6 +257,16 @@ impl Network {
                     format!("service `{}` is on no peer: give it `peers`, or place it with a [[deployment]]", s.id.get_ref()),
                 ));
             }
+        }
+        net.effectors = vec![BTreeMap::new(); net.peers.len()];
+        for e in &desc.effector {
+            let effect = e.effect.get_ref();
+            if !marine_host::EFFECTS.iter().any(|(name, _)| name == effect) {
+                let known: Vec<&str> = marine_host::EFFECTS.iter().map(|(name, _)| *name).collect();
+                return Err(at(&e.effect.span(), format!("unknown effect `{effect}` (known: {})", known.join(", "))));
+            }
+            let files = e.modules.iter().map(|m| m.get_ref().clone()).collect();
+            net.effector_files.push((effect.clone(), files, net.resolve_peers(&e.peers, &at)?));
         }
         for sp in &desc.spell {
             let spell = net.spell(sp, &at, source)?;
@@ -385,6 +411,36 @@ impl Network {
             let script =
                 load(&spell.source).map_err(|e| DescriptionError { message: format!("spell `{}`: {e}", spell.name), line: spell.line })?;
             spell.script = Some(script);
+        }
+        Ok(())
+    }
+
+    /// Reads the component files of blueprint services and of the effector whitelist
+    /// with `read`; a failure names the file.
+    pub fn load_components(&mut self, read: &mut dyn FnMut(&str) -> Result<Vec<u8>, String>) -> Result<(), DescriptionError> {
+        let mut cache: BTreeMap<String, std::rc::Rc<Vec<u8>>> = BTreeMap::new();
+        let mut load = |file: &str| -> Result<std::rc::Rc<Vec<u8>>, DescriptionError> {
+            if let Some(bytes) = cache.get(file) {
+                return Ok(bytes.clone());
+            }
+            let bytes = std::rc::Rc::new(read(file).map_err(|e| DescriptionError { message: format!("{file}: {e}"), line: None })?);
+            cache.insert(file.to_owned(), bytes.clone());
+            Ok(bytes)
+        };
+        for services in &mut self.services {
+            for spec in services.values_mut() {
+                if let ServiceSpec::Blueprint { files, modules } = spec {
+                    *modules = files.iter().map(|f| load(f)).collect::<Result<_, _>>()?;
+                }
+            }
+        }
+        for (effect, files, peers) in &self.effector_files {
+            for file in files {
+                let id = marine_host::module_id(&load(file)?);
+                for &p in peers {
+                    self.effectors[p].entry(effect.clone()).or_default().insert(id.clone());
+                }
+            }
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 //! exits, answers garbage or does not answer in time fails its calls with a message
 //! saying so; the run goes on.
 
+use crate::compute::WasmServices;
 use crate::network::Peer;
 use crate::sim::ExternalServices;
 use serde_json::Value as Json;
@@ -36,17 +37,24 @@ enum Slot {
     Dead(String),
 }
 
-/// Starts and talks to service processes; kills them when dropped.
+/// Starts and talks to service processes, and hosts the WebAssembly services; kills
+/// the processes and removes the services' files when dropped.
 #[derive(Debug)]
 pub struct ProcessServices {
     /// Directory the commands run in (the network description's directory).
     dir: PathBuf,
     processes: BTreeMap<(String, String), Slot>,
+    /// Made on first use, with its files in a directory of its own.
+    wasm: Option<Result<WasmServices, String>>,
+    wasm_dir: PathBuf,
 }
 
 impl ProcessServices {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        ProcessServices { dir: dir.into(), processes: BTreeMap::new() }
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let wasm_dir = std::env::temp_dir().join(format!("aqua-services-{}-{run}", std::process::id()));
+        ProcessServices { dir: dir.into(), processes: BTreeMap::new(), wasm: None, wasm_dir }
     }
 
     fn start(&self, peer: &Peer, program: &str, args: &[String]) -> Result<Running, String> {
@@ -131,10 +139,16 @@ impl ExternalServices for ProcessServices {
             }
         }
     }
+
+    fn wasm(&mut self) -> Option<&mut WasmServices> {
+        let dir = self.wasm_dir.clone();
+        self.wasm.get_or_insert_with(|| WasmServices::new(dir)).as_mut().ok()
+    }
 }
 
 impl Drop for ProcessServices {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.wasm_dir);
         for slot in self.processes.values_mut() {
             if let Slot::Running(r) = slot {
                 let _ = r.child.kill();

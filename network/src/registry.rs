@@ -26,7 +26,7 @@ pub struct Caller<'a> {
 
 impl Caller<'_> {
     /// The host itself and the management peer may manage the host's services.
-    fn is_manager(&self) -> bool {
+    pub fn is_manager(&self) -> bool {
         self.init_peer_id == self.host_id || Some(self.init_peer_id) == self.management_id
     }
 }
@@ -36,6 +36,11 @@ impl Registry {
     pub fn new(ids: impl IntoIterator<Item = String>, host_id: &str) -> Self {
         let services = ids.into_iter().map(|id| (id, Entry { blueprint_id: String::new(), owner_id: host_id.to_owned() })).collect();
         Registry { services, aliases: BTreeMap::new() }
+    }
+
+    /// Registers a service created at run time.
+    pub fn register(&mut self, id: &str, blueprint_id: &str, owner_id: &str) {
+        self.services.insert(id.to_owned(), Entry { blueprint_id: blueprint_id.to_owned(), owner_id: owner_id.to_owned() });
     }
 
     /// The service id an id or alias names, if any.
@@ -102,7 +107,6 @@ impl Registry {
                 self.aliases.retain(|_, target| *target != id);
                 Ok(Json::String(String::new()))
             })(),
-            "create" => arg(0).and_then(|b| Err(format!("srv.create: no blueprint with id '{b}' on this peer"))),
             _ => return None,
         })
     }

@@ -233,6 +233,10 @@ fn description_errors_say_what_and_where() {
     );
     assert!(err("[[relay]]\nname = \"R0\"\n[[fault]]\nkind = \"melt\"\npeers = [\"R0\"]\n").contains("unknown variant `melt`"));
     assert!(err("").contains("no relay"));
+    let blueprint = "[[relay]]\nname = \"R0\"\n[[service]]\nid = \"s\"\npeers = [\"R0\"]\nblueprint = []\n";
+    assert!(err(blueprint).contains("line 6, column 13: service `s`: `blueprint` needs its components"), "{}", err(blueprint));
+    let effect = "[[relay]]\nname = \"R0\"\n[[effector]]\neffect = \"ssh\"\nmodules = []\npeers = [\"R0\"]\n";
+    assert!(err(effect).contains("line 4, column 10: unknown effect `ssh` (known: curl)"), "{}", err(effect));
 }
 
 /// Fan out over `n` relays in parallel and join on all their answers at the client.
