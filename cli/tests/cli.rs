@@ -523,7 +523,7 @@ func deploy(peer: PeerId, wasm: []u8) -> []string:
         Greeting id
         out <- Greeting.greet(\"dynamic\")
         interface <- Srv.get_interface(id)
-        out <<- interface.function_signatures[2].name
+        out <<- interface.function_signatures[3].name
         Srv.remove(id)
         listed <- Srv.list()
     out <- Op.concat_strings(\"services left: \", Debug.stringify(listed.length))

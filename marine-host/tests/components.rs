@@ -82,7 +82,7 @@ fn the_call_parameters_reach_the_component() {
 fn bad_calls_say_what_is_wrong() {
     let mut s = service(&["greeting"], |_| {}).expect("created");
     let e = call(&mut s, "greeet", json!([])).unwrap_err().to_string();
-    assert_eq!(e, "the service has no function `greeet` (it has: caller, first, greet, older)");
+    assert_eq!(e, "the service has no function `greeet` (it has: caller, echo, first, greet, older)");
     assert_eq!(call(&mut s, "greet", json!([])).unwrap_err().to_string(), "`greet` takes 1 argument(s), 0 given");
     let e = call(&mut s, "older", json!([{"name": "bob"}, 2])).unwrap_err().to_string();
     assert_eq!(e, "`older`: argument 1 (`who`) has no field `age`");
@@ -94,7 +94,7 @@ fn bad_calls_say_what_is_wrong() {
 #[test]
 fn the_aqua_interface_of_a_facade() {
     let text = marine_host::interface::aqua_service("greeting", &wasm("greeting")).expect("expressible");
-    let expected = "data Tuple1:\n    _0: string\n    _1: string\n\ndata Person:\n    name: string\n    age: u32\n\nservice Greeting:\n    caller() -> Tuple1\n    first(names: []string) -> ?string\n    greet(name: string) -> string\n    older(who: Person, years: u32) -> Person\n";
+    let expected = "data Tuple1:\n    _0: string\n    _1: string\n\ndata Person:\n    name: string\n    age: u32\n\nservice Greeting:\n    caller() -> Tuple1\n    echo(text: string) -> string\n    first(names: []string) -> ?string\n    greet(name: string) -> string\n    older(who: Person, years: u32) -> Person\n";
     assert_eq!(text, expected);
     let text = marine_host::interface::aqua_service("kv", &wasm("kv_facade")).expect("expressible");
     assert_eq!(text, "service Kv:\n    get(key: string) -> ?string\n    set(key: string, value: string) -> string\n", "result<T, E> is T");

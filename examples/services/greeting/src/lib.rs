@@ -22,6 +22,10 @@ impl Guest for Greeting {
         (p.particle.init_peer_id, p.host_peer_id)
     }
 
+    fn echo(text: String) -> String {
+        text
+    }
+
     fn first(names: Vec<String>) -> Option<String> {
         names.into_iter().next()
     }
