@@ -220,7 +220,10 @@ impl Host {
 /// A function of a facade: its name, parameters and result.
 #[derive(Debug, Clone)]
 pub struct FunctionType {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The name Aqua calls it by (snake_case).
+    pub aqua_name: String,
     pub params: Vec<(String, Type)>,
     /// The result Aqua sees.
     pub result: Option<Type>,
@@ -252,7 +255,7 @@ fn facade_functions(engine: &Engine, component: &Component) -> Result<Vec<Functi
                 place: "its result".into(),
             })?;
         }
-        out.push(FunctionType { name: name.to_owned(), params, result, fallible });
+        out.push(FunctionType { name: name.to_owned(), aqua_name: values::field_name(name), params, result, fallible });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -313,7 +316,8 @@ pub struct Service {
 
 struct Live {
     store: Store<State>,
-    funcs: BTreeMap<String, Func>,
+    /// The facade's functions, in the order of `Service::functions`.
+    funcs: Vec<Func>,
 }
 
 impl std::fmt::Debug for Service {
@@ -405,11 +409,13 @@ impl Service {
             }
         }
         let facade = facade.ok_or(CreateError::EmptyBlueprint)?;
-        let mut funcs = BTreeMap::new();
+        let mut funcs = Vec::new();
         for f in &self.functions {
-            if let Some(func) = facade.get_func(&mut store, f.name.as_str()) {
-                funcs.insert(f.name.clone(), func);
-            }
+            let func = facade.get_func(&mut store, f.name.as_str()).ok_or_else(|| CreateError::Instantiate {
+                module: self.components.last().map(|(id, _)| id.clone()).unwrap_or_default(),
+                reason: format!("the facade does not export `{}`", f.name),
+            })?;
+            funcs.push(func);
         }
         Ok(Live { store, funcs })
     }
@@ -417,10 +423,11 @@ impl Service {
     /// Calls a facade function with JSON arguments (positional).
     pub fn call(&mut self, function: &str, args: &[Json], params: CallParameters) -> Result<Json, CallError> {
         // Aqua names functions in snake_case; WIT in kebab-case.
-        let Some(ty) = self.functions.iter().find(|f| values::field_name(&f.name) == function).cloned() else {
-            let known: Vec<String> = self.functions.iter().map(|f| values::field_name(&f.name)).collect();
+        let Some(index) = self.functions.iter().position(|f| f.aqua_name == function) else {
+            let known: Vec<&str> = self.functions.iter().map(|f| f.aqua_name.as_str()).collect();
             return Err(CallError::NoSuchFunction { function: function.to_owned(), known: known.join(", ") });
         };
+        let ty = &self.functions[index];
         if ty.params.len() != args.len() {
             return Err(CallError::Arity { function: function.to_owned(), expected: ty.params.len(), given: args.len() });
         }
@@ -429,14 +436,15 @@ impl Service {
             .iter()
             .zip(args)
             .enumerate()
-            .map(|(i, ((name, t), a))| values::from_json(a, t, &format!("argument {} (`{name}`)", i + 1)))
+            .map(|(i, ((name, t), a))| values::from_json(a, t, &values::At::Argument(i + 1, name)))
             .collect::<Result<Vec<Val>, String>>()
             .map_err(|message| CallError::BadArgument { function: function.to_owned(), message })?;
         if self.live.is_none() {
             self.live = Some(self.instantiate().map_err(|e| CallError::Restart(e.to_string()))?);
         }
+        let ty = &self.functions[index];
         let live = self.live.as_mut().expect("instantiated above");
-        let func = live.funcs[&ty.name];
+        let func = live.funcs[index];
         live.store.data_mut().call = params;
         live.store.data_mut().limiter.refused = false;
         live.store
@@ -475,12 +483,29 @@ impl Service {
             Some(v) => values::to_json(&v).map_err(|message| CallError::BadResult { function: function.to_owned(), message })?,
             None => Json::String(String::new()),
         };
-        let size = value.to_string().len();
+        let size = json_size(&value);
         if size > self.config.max_result_bytes {
             return Err(CallError::ResultTooBig { function: function.to_owned(), size, limit: self.config.max_result_bytes });
         }
         Ok(value)
     }
+}
+
+/// The length of a value's JSON text, without building the text.
+fn json_size(value: &Json) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// `aqua:host/call-parameters`, `aqua:host/logging` and the `curl` effect.

@@ -76,9 +76,31 @@ pub fn field_name(wit: &str) -> String {
     wit.replace('-', "_")
 }
 
-/// Converts `json` to a value of type `ty`; `at` names the place for messages
-/// (`argument 2`, `argument 2.name[0]`).
-pub fn from_json(json: &Json, ty: &Type, at: &str) -> Result<Val, String> {
+/// Where a value is, for messages: `argument 2 (`who`).name[0]`. Built on the stack as
+/// the conversion descends, and only written out when something is wrong.
+#[derive(Debug, Clone, Copy)]
+pub enum At<'a> {
+    /// An argument: its number from 1, and its name.
+    Argument(usize, &'a str),
+    Index(&'a At<'a>, usize),
+    Field(&'a At<'a>, &'a str),
+    /// A tuple's element, shown as its Aqua field `_i`.
+    Position(&'a At<'a>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Argument(n, name) => write!(f, "argument {n} (`{name}`)"),
+            At::Index(at, i) => write!(f, "{at}[{i}]"),
+            At::Field(at, name) => write!(f, "{at}.{name}"),
+            At::Position(at, i) => write!(f, "{at}._{i}"),
+        }
+    }
+}
+
+/// Converts `json` to a value of type `ty`; `at` says where it is, for messages.
+pub fn from_json(json: &Json, ty: &Type, at: &At<'_>) -> Result<Val, String> {
     let wrong = |expected: &str| format!("{at} must be {expected}, not {}", short(json));
     let int = |min: i128, max: i128| -> Result<i128, String> {
         let n = json.as_i64().map(i128::from).or_else(|| json.as_u64().map(i128::from));
@@ -113,7 +135,7 @@ pub fn from_json(json: &Json, ty: &Type, at: &str) -> Result<Val, String> {
         Type::List(l) => {
             let items = json.as_array().ok_or_else(|| wrong("an array"))?;
             let ty = l.ty();
-            Val::List(items.iter().enumerate().map(|(i, x)| from_json(x, &ty, &format!("{at}[{i}]"))).collect::<Result<_, _>>()?)
+            Val::List(items.iter().enumerate().map(|(i, x)| from_json(x, &ty, &At::Index(at, i))).collect::<Result<_, _>>()?)
         }
         Type::Option(o) => {
             let inner = match json {
@@ -134,7 +156,7 @@ pub fn from_json(json: &Json, ty: &Type, at: &str) -> Result<Val, String> {
             for f in r.fields() {
                 let name = field_name(f.name);
                 let value = object.get(&name).ok_or_else(|| format!("{at} has no field `{name}`"))?;
-                fields.push((f.name.to_owned(), from_json(value, &f.ty, &format!("{at}.{name}"))?));
+                fields.push((f.name.to_owned(), from_json(value, &f.ty, &At::Field(at, &name))?));
             }
             Val::Record(fields)
         }
@@ -152,7 +174,7 @@ pub fn from_json(json: &Json, ty: &Type, at: &str) -> Result<Val, String> {
                     .iter()
                     .zip(&types)
                     .enumerate()
-                    .map(|(i, (x, ty))| from_json(x, ty, &format!("{at}._{i}")))
+                    .map(|(i, (x, ty))| from_json(x, ty, &At::Position(at, i)))
                     .collect::<Result<_, _>>()?,
             )
         }
@@ -219,17 +241,19 @@ mod tests {
             (Type::Char, json!("é")),
         ];
         for (ty, value) in cases {
-            let val = from_json(&value, &ty, "argument 1").expect("converts");
+            let val = from_json(&value, &ty, &At::Argument(1, "x")).expect("converts");
             assert_eq!(to_json(&val), Ok(value));
         }
     }
 
     #[test]
     fn bad_values_say_what_and_where() {
-        assert_eq!(from_json(&json!(300), &Type::U8, "argument 2").unwrap_err(), "argument 2 is 300, out of range for its type (0 to 255)");
-        assert_eq!(from_json(&json!("x"), &Type::U32, "argument 1").unwrap_err(), "argument 1 must be an integer, not \"x\"");
-        assert!(from_json(&json!("ab"), &Type::Char, "argument 1").unwrap_err().contains("one-character"));
-        assert!(from_json(&json!(1.5), &Type::S32, "argument 1").unwrap_err().contains("an integer"));
+        let at = At::Argument(2, "n");
+        assert_eq!(from_json(&json!(300), &Type::U8, &at).unwrap_err(), "argument 2 (`n`) is 300, out of range for its type (0 to 255)");
+        let nested = At::Index(&At::Field(&at, "xs"), 3);
+        assert_eq!(from_json(&json!("x"), &Type::U32, &nested).unwrap_err(), "argument 2 (`n`).xs[3] must be an integer, not \"x\"");
+        assert!(from_json(&json!("ab"), &Type::Char, &at).unwrap_err().contains("one-character"));
+        assert!(from_json(&json!(1.5), &Type::S32, &at).unwrap_err().contains("an integer"));
     }
 
     #[test]

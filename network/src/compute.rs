@@ -120,7 +120,7 @@ impl WasmServices {
                 let arguments: Vec<Json> =
                     f.params.iter().map(|(n, t)| json!([marine_host::values::field_name(n), marine_host::values::brief(t)])).collect();
                 let outputs: Vec<Json> = f.result.iter().map(|t| json!(marine_host::values::brief(t))).collect();
-                json!({"name": marine_host::values::field_name(&f.name), "arguments": arguments, "output_types": outputs})
+                json!({"name": f.aqua_name, "arguments": arguments, "output_types": outputs})
             })
             .collect();
         Some(json!({"function_signatures": signatures, "record_types": []}))

@@ -581,13 +581,16 @@ impl<'n> Simulation<'n> {
             }
             Some(ServiceSpec::Blueprint { .. }) | None => {}
         }
-        let service_id = resolved.as_deref().unwrap_or(service);
-        let wasm_params = self.wasm_params(at, request);
-        let peer_name = &net.peers[peer].name;
-        if let Some(wasm) = self.external.wasm()
-            && let Some(result) = wasm.call(peer_name, service_id, function, args, wasm_params)
-        {
-            return result.into();
+        // A registered service that is neither a mock nor a process is a WebAssembly one
+        // (from a blueprint in the description, or made by `srv.create`).
+        if let Some(service_id) = resolved.as_deref() {
+            let wasm_params = self.wasm_params(at, request);
+            let peer_name = &net.peers[peer].name;
+            if let Some(wasm) = self.external.wasm()
+                && let Some(result) = wasm.call(peer_name, service_id, function, args, wasm_params)
+            {
+                return result.into();
+            }
         }
         if let Some(spell) = self.spell_named(at, resolved.as_deref().unwrap_or(service), function) {
             return self.call_spell(at, spell, function, args);
