@@ -6,6 +6,7 @@
 //! peer keeps its own repository (what `dist.add_module` put there) and services, each
 //! service with its working area under `<dir>/<peer>/<service id>` (`tmp`, `storage`).
 
+use crate::description::SandboxDesc;
 use marine_host::{CallParameters, Host, Service, ServiceConfig};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,13 +32,15 @@ struct PeerWasm {
 pub struct WasmServices {
     host: Host,
     dir: PathBuf,
+    /// Where relative mapped directories are (the network description's directory).
+    base: PathBuf,
     peers: BTreeMap<String, PeerWasm>,
 }
 
 impl WasmServices {
-    /// Services keep their files under `dir`.
-    pub fn new(dir: PathBuf) -> Result<WasmServices, String> {
-        Ok(WasmServices { host: Host::new()?, dir, peers: BTreeMap::new() })
+    /// Services keep their files under `dir`; relative mapped directories are under `base`.
+    pub fn new(dir: PathBuf, base: PathBuf) -> Result<WasmServices, String> {
+        Ok(WasmServices { host: Host::new()?, dir, base, peers: BTreeMap::new() })
     }
 
     fn peer(&mut self, peer: &str) -> &mut PeerWasm {
@@ -78,12 +81,24 @@ impl WasmServices {
         blueprint: &str,
         service_id: &str,
         effectors: &BTreeMap<String, BTreeSet<String>>,
+        sandbox: &SandboxDesc,
     ) -> Result<(), String> {
         if !self.peer(peer).blueprints.contains_key(blueprint) {
             return Err(format!("no blueprint with id '{blueprint}' on this peer"));
         }
         let mut config = ServiceConfig::new(service_id, self.dir.join(peer).join(service_id));
         config.effectors = effectors.clone();
+        if let Some(mb) = sandbox.memory_mb {
+            config.memory_bytes = mb << 20;
+        }
+        if let Some(fuel) = sandbox.fuel {
+            config.fuel_per_call = fuel;
+        }
+        if let Some(bytes) = sandbox.result_bytes {
+            config.max_result_bytes = bytes;
+        }
+        config.envs = sandbox.envs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        config.mapped_dirs = sandbox.mapped_dirs.iter().map(|(guest, host)| (guest.clone(), self.base.join(host))).collect();
         let service = self.host.create_service(blueprint, config).map_err(|e| e.to_string())?;
         self.peer(peer).services.insert(service_id.to_owned(), service);
         Ok(())

@@ -62,6 +62,26 @@ pub struct ServiceDesc {
     pub process: Option<Spanned<Vec<String>>>,
     /// WebAssembly components, facade last.
     pub blueprint: Option<Spanned<Vec<String>>>,
+    /// For a blueprint: its limits, environment and mapped directories.
+    pub sandbox: Option<Spanned<SandboxDesc>>,
+}
+
+/// How a WebAssembly service runs; absent keys keep the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxDesc {
+    /// Memory of all its components together, in MiB (default 64).
+    pub memory_mb: Option<usize>,
+    /// Fuel per call, about one unit per instruction (default 10 000 000 000).
+    pub fuel: Option<u64>,
+    /// Largest result, as JSON text (default 1 MiB).
+    pub result_bytes: Option<usize>,
+    /// Environment variables.
+    #[serde(default)]
+    pub envs: BTreeMap<String, String>,
+    /// Guest path to host directory (relative to the description).
+    #[serde(default)]
+    pub mapped_dirs: BTreeMap<String, String>,
 }
 
 /// A mock function: a fixed result, an echo of the arguments, or a failure.

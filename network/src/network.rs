@@ -45,6 +45,7 @@ pub enum ServiceSpec {
     Blueprint {
         files: Vec<String>,
         modules: Vec<std::rc::Rc<Vec<u8>>>,
+        sandbox: crate::description::SandboxDesc,
     },
 }
 
@@ -216,7 +217,11 @@ impl Network {
                 (_, Some(b)) if b.get_ref().is_empty() => {
                     return Err(at(&b.span(), format!("service `{}`: `blueprint` needs its components, facade last", s.id.get_ref())));
                 }
-                (_, Some(b)) => ServiceSpec::Blueprint { files: b.get_ref().clone(), modules: Vec::new() },
+                (_, Some(b)) => ServiceSpec::Blueprint {
+                    files: b.get_ref().clone(),
+                    modules: Vec::new(),
+                    sandbox: s.sandbox.as_ref().map(|x| x.get_ref().clone()).unwrap_or_default(),
+                },
                 _ if s.functions.is_empty() => {
                     return Err(at(
                         &s.id.span(),
@@ -225,6 +230,9 @@ impl Network {
                 }
                 _ => ServiceSpec::Mock(s.functions.clone()),
             };
+            if let (Some(sandbox), None) = (&s.sandbox, &s.blueprint) {
+                return Err(at(&sandbox.span(), format!("service `{}`: only a blueprint has a `sandbox`", s.id.get_ref())));
+            }
             for (name, f) in &s.functions {
                 let kinds = usize::from(f.result.is_some()) + usize::from(f.echo) + usize::from(f.error.is_some());
                 if kinds != 1 {
@@ -429,7 +437,7 @@ impl Network {
         };
         for services in &mut self.services {
             for spec in services.values_mut() {
-                if let ServiceSpec::Blueprint { files, modules } = spec {
+                if let ServiceSpec::Blueprint { files, modules, .. } = spec {
                     *modules = files.iter().map(|f| load(f)).collect::<Result<_, _>>()?;
                 }
             }

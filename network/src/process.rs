@@ -141,8 +141,8 @@ impl ExternalServices for ProcessServices {
     }
 
     fn wasm(&mut self) -> Option<&mut WasmServices> {
-        let dir = self.wasm_dir.clone();
-        self.wasm.get_or_insert_with(|| WasmServices::new(dir)).as_mut().ok()
+        let (dir, base) = (self.wasm_dir.clone(), self.dir.clone());
+        self.wasm.get_or_insert_with(|| WasmServices::new(dir, base)).as_mut().ok()
     }
 }
 

@@ -680,7 +680,7 @@ impl<'n> Simulation<'n> {
                 let Some(wasm) = self.external.wasm() else {
                     return builtins::Outcome::Err("srv.create: this run cannot run WebAssembly services".into());
                 };
-                match wasm.create(peer_name, blueprint, &id, effectors) {
+                match wasm.create(peer_name, blueprint, &id, effectors, &Default::default()) {
                     Ok(()) => {
                         self.registries[at.peer].register(&id, blueprint, caller.init_peer_id);
                         builtins::Outcome::Ok(Json::String(id))
@@ -787,14 +787,14 @@ impl<'n> Simulation<'n> {
         let net = self.net;
         for (peer, services) in net.services.iter().enumerate() {
             for (id, spec) in services {
-                let ServiceSpec::Blueprint { files, modules } = spec else { continue };
+                let ServiceSpec::Blueprint { files, modules, sandbox } = spec else { continue };
                 let name = &net.peers[peer].name;
                 let outcome = match self.external.wasm() {
                     None => Err("this run cannot run WebAssembly services".to_owned()),
                     Some(wasm) => (|| {
                         let ids = modules.iter().map(|m| wasm.add_module(name, m)).collect::<Result<Vec<_>, _>>()?;
                         let blueprint = wasm.add_blueprint(name, id, &ids)?;
-                        wasm.create(name, &blueprint, id, &net.effectors[peer])
+                        wasm.create(name, &blueprint, id, &net.effectors[peer], sandbox)
                     })(),
                 };
                 if let Err(e) = outcome {
