@@ -48,21 +48,34 @@ fn calls(c: &mut Criterion) {
         b.iter(|| service.call("echo", black_box(&args), CallParameters::default()).expect("echoed"))
     });
 
-    // The same function called directly, typed, on a plain wasmtime instance.
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    let engine = Engine::new(&config).expect("an engine");
-    let component = Component::new(&engine, &greeting).expect("a component");
-    let mut linker: Linker<Plain> = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
-    linker.instance("aqua:host/logging@0.1.0").expect("an instance").func_new("log", |_, _, _, _| Ok(())).expect("defined");
-    linker.instance("aqua:host/call-parameters@0.1.0").expect("an instance").func_new("get", |_, _, _, _| Ok(())).expect("defined");
-    let mut store = Store::new(&engine, Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
-    let instance = linker.instantiate(&mut store, &component).expect("instantiated");
-    let echo = instance.get_typed_func::<(String,), (String,)>(&mut store, "echo").expect("typed");
-    c.bench_function("echo called directly (typed wasmtime)", |b| {
-        b.iter(|| echo.call(&mut store, (black_box("hello, world".to_owned()),)).expect("echoed").0)
-    });
+    // The same function called directly, typed, on a plain wasmtime instance: with fuel
+    // metered as the host does (the host's own overhead), and without (fuel's cost).
+    for fuel in [true, false] {
+        let mut config = Config::new();
+        config.wasm_component_model(true).consume_fuel(fuel);
+        let engine = Engine::new(&config).expect("an engine");
+        let component = Component::new(&engine, &greeting).expect("a component");
+        let mut linker: Linker<Plain> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+        linker.instance("aqua:host/logging@0.1.0").expect("an instance").func_new("log", |_, _, _, _| Ok(())).expect("defined");
+        linker.instance("aqua:host/call-parameters@0.1.0").expect("an instance").func_new("get", |_, _, _, _| Ok(())).expect("defined");
+        let mut store = Store::new(&engine, Plain { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
+        if fuel {
+            store.set_fuel(u64::MAX).expect("fuel");
+        }
+        let instance = linker.instantiate(&mut store, &component).expect("instantiated");
+        let echo = instance.get_typed_func::<(String,), (String,)>(&mut store, "echo").expect("typed");
+        let name =
+            if fuel { "echo called directly (typed wasmtime, fuel metered)" } else { "echo called directly (typed wasmtime, no fuel)" };
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                if fuel {
+                    store.set_fuel(1_000_000_000).expect("fuel");
+                }
+                echo.call(&mut store, (black_box("hello, world".to_owned()),)).expect("echoed").0
+            })
+        });
+    }
 
     c.bench_function("create a service from a cached blueprint", |b| {
         b.iter(|| host.create_service(&blueprint, ServiceConfig::new("greeting", work.join("created"))).expect("created"))

@@ -469,7 +469,7 @@ impl Service {
         }
         let returned = match results.pop() {
             Some(Val::Result(Err(e))) if ty.fallible => {
-                let message = match e.map(|e| values::to_json(&e)) {
+                let message = match e.map(|e| values::into_json(*e)) {
                     Some(Ok(Json::String(s))) => s,
                     Some(Ok(other)) => other.to_string(),
                     _ => "an error".to_owned(),
@@ -480,7 +480,7 @@ impl Service {
             other => other,
         };
         let value = match returned {
-            Some(v) => values::to_json(&v).map_err(|message| CallError::BadResult { function: function.to_owned(), message })?,
+            Some(v) => values::into_json(v).map_err(|message| CallError::BadResult { function: function.to_owned(), message })?,
             None => Json::String(String::new()),
         };
         let size = json_size(&value);

@@ -182,6 +182,24 @@ pub fn from_json(json: &Json, ty: &Type, at: &At<'_>) -> Result<Val, String> {
     })
 }
 
+/// Converts a value back to JSON, as Aqua reads it, taking its strings rather than
+/// copying them.
+pub fn into_json(val: Val) -> Result<Json, String> {
+    Ok(match val {
+        Val::String(s) => Json::String(s),
+        Val::List(items) => Json::Array(items.into_iter().map(into_json).collect::<Result<_, _>>()?),
+        Val::Option(None) => Json::Array(Vec::new()),
+        Val::Option(Some(x)) => Json::Array(vec![into_json(*x)?]),
+        Val::Record(fields) => {
+            Json::Object(fields.into_iter().map(|(k, v)| Ok((field_name(&k), into_json(v)?))).collect::<Result<Map<_, _>, String>>()?)
+        }
+        Val::Tuple(items) => Json::Object(
+            items.into_iter().enumerate().map(|(i, v)| Ok((format!("_{i}"), into_json(v)?))).collect::<Result<Map<_, _>, String>>()?,
+        ),
+        other => to_json(&other)?,
+    })
+}
+
 /// Converts a value back to JSON, as Aqua reads it.
 pub fn to_json(val: &Val) -> Result<Json, String> {
     Ok(match val {
@@ -242,7 +260,8 @@ mod tests {
         ];
         for (ty, value) in cases {
             let val = from_json(&value, &ty, &At::Argument(1, "x")).expect("converts");
-            assert_eq!(to_json(&val), Ok(value));
+            assert_eq!(to_json(&val), Ok(value.clone()));
+            assert_eq!(into_json(val), Ok(value));
         }
     }
 
