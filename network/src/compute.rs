@@ -112,7 +112,8 @@ impl WasmServices {
         self.peer(peer).services.remove(service_id).is_some()
     }
 
-    /// Calls a service's function; `None` when the peer has no such service.
+    /// Calls a service's function; `None` when the peer has no such service. Gives the
+    /// lines the service logged during the call too.
     pub fn call(
         &mut self,
         peer: &str,
@@ -120,9 +121,10 @@ impl WasmServices {
         function: &str,
         args: &[Json],
         params: CallParameters,
-    ) -> Option<Result<Json, String>> {
+    ) -> Option<(Result<Json, String>, Vec<marine_host::LogLine>)> {
         let service = self.peers.get_mut(peer)?.services.get_mut(service_id)?;
-        Some(service.call(function, args, params).map_err(|e| e.to_string()))
+        let result = service.call(function, args, params).map_err(|e| e.to_string());
+        Some((result, service.take_logs()))
     }
 
     /// `srv.get_interface`: the facade's functions, with Aqua types as text.

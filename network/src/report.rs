@@ -87,7 +87,7 @@ pub struct SpellReport {
 pub const TRACE_LEGEND: &str = "time(ms)  peer  event  detail
   start: the particle starts   receive: a peer got the particle   send: a peer sent it on
   call: a service call and its answer   dropped/lost/unreachable/expired: the particle did not arrive
-  vm-error: the VM returned an error code on that peer
+  vm-error: the VM returned an error code on that peer   log: a line a WebAssembly service logged
   spell: a spell's trigger fired   spell-error: a spell's run failed   stopped: --until was reached
   [name#n]: the event belongs to run n of spell `name`, not to the run's own particle";
 

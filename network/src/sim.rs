@@ -587,8 +587,11 @@ impl<'n> Simulation<'n> {
             let wasm_params = self.wasm_params(at, request);
             let peer_name = &net.peers[peer].name;
             if let Some(wasm) = self.external.wasm()
-                && let Some(result) = wasm.call(peer_name, service_id, function, args, wasm_params)
+                && let Some((result, logs)) = wasm.call(peer_name, service_id, function, args, wasm_params)
             {
+                for line in logs {
+                    self.event(at.particle, peer, "log", format!("{service_id} {}: {}", line.level, line.message));
+                }
                 return result.into();
             }
         }
