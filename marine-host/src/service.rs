@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Func, Linker, ResourceTable, Type, Val};
+use wasmtime::component::{Component, Func, Linker, ResourceTable, Type, TypedFunc, Val};
 use wasmtime::{Config, Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -318,6 +318,46 @@ struct Live {
     store: Store<State>,
     /// The facade's functions, in the order of `Service::functions`.
     funcs: Vec<Func>,
+    /// For each, a typed call when it takes strings and gives a string.
+    typed: Vec<Option<StringsToString>>,
+}
+
+/// A typed call for the most common shape of service function, strings in and a
+/// string out: it skips converting to dynamic values and checking them on each call.
+#[derive(Clone, Copy)]
+enum StringsToString {
+    Zero(TypedFunc<(), (String,)>),
+    One(TypedFunc<(String,), (String,)>),
+    Two(TypedFunc<(String, String), (String,)>),
+    Three(TypedFunc<(String, String, String), (String,)>),
+}
+
+impl StringsToString {
+    /// The typed form of `func`, if its type is strings to a string.
+    fn of(func: Func, ty: &FunctionType, store: &Store<State>) -> Option<StringsToString> {
+        let strings = ty.params.iter().all(|(_, t)| matches!(t, Type::String));
+        if ty.fallible || !matches!(ty.result, Some(Type::String)) || !strings {
+            return None;
+        }
+        Some(match ty.params.len() {
+            0 => StringsToString::Zero(func.typed(store).ok()?),
+            1 => StringsToString::One(func.typed(store).ok()?),
+            2 => StringsToString::Two(func.typed(store).ok()?),
+            3 => StringsToString::Three(func.typed(store).ok()?),
+            _ => return None,
+        })
+    }
+
+    /// Calls with `args`, which are JSON strings.
+    fn call(self, store: &mut Store<State>, args: &[Json]) -> wasmtime::Result<String> {
+        let arg = |i: usize| args.get(i).and_then(Json::as_str).unwrap_or_default().to_owned();
+        Ok(match self {
+            StringsToString::Zero(f) => f.call(store, ())?.0,
+            StringsToString::One(f) => f.call(store, (arg(0),))?.0,
+            StringsToString::Two(f) => f.call(store, (arg(0), arg(1)))?.0,
+            StringsToString::Three(f) => f.call(store, (arg(0), arg(1), arg(2)))?.0,
+        })
+    }
 }
 
 impl std::fmt::Debug for Service {
@@ -417,7 +457,8 @@ impl Service {
             })?;
             funcs.push(func);
         }
-        Ok(Live { store, funcs })
+        let typed = funcs.iter().zip(&self.functions).map(|(func, ty)| StringsToString::of(*func, ty, &store)).collect();
+        Ok(Live { store, funcs, typed })
     }
 
     /// Calls a facade function with JSON arguments (positional).
@@ -431,43 +472,55 @@ impl Service {
         if ty.params.len() != args.len() {
             return Err(CallError::Arity { function: function.to_owned(), expected: ty.params.len(), given: args.len() });
         }
-        let vals = ty
-            .params
-            .iter()
-            .zip(args)
-            .enumerate()
-            .map(|(i, ((name, t), a))| values::from_json(a, t, &values::At::Argument(i + 1, name)))
-            .collect::<Result<Vec<Val>, String>>()
-            .map_err(|message| CallError::BadArgument { function: function.to_owned(), message })?;
         if self.live.is_none() {
             self.live = Some(self.instantiate().map_err(|e| CallError::Restart(e.to_string()))?);
         }
-        let ty = &self.functions[index];
         let live = self.live.as_mut().expect("instantiated above");
+        // Strings in, a string out: the typed call; otherwise dynamic values.
+        let typed = live.typed[index].filter(|_| args.iter().all(Json::is_string));
+        let vals = match typed {
+            Some(_) => Vec::new(),
+            None => ty
+                .params
+                .iter()
+                .zip(args)
+                .enumerate()
+                .map(|(i, ((name, t), a))| values::from_json(a, t, &values::At::Argument(i + 1, name)))
+                .collect::<Result<Vec<Val>, String>>()
+                .map_err(|message| CallError::BadArgument { function: function.to_owned(), message })?,
+        };
         let func = live.funcs[index];
         live.store.data_mut().call = params;
         live.store.data_mut().limiter.refused = false;
         live.store
             .set_fuel(self.config.fuel_per_call)
             .map_err(|e| CallError::Trap { function: function.into(), message: e.to_string() })?;
-        let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some() || ty.fallible)];
-        let outcome = func.call(&mut live.store, &vals, &mut results);
+        let outcome = match typed {
+            Some(typed) => typed.call(&mut live.store, args).map(|text| Some(Val::String(text))),
+            None => {
+                let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some() || ty.fallible)];
+                func.call(&mut live.store, &vals, &mut results).map(|()| results.pop())
+            }
+        };
         self.logs.append(&mut live.store.data_mut().logs);
-        if let Err(e) = outcome {
-            let out_of_fuel = e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel);
-            let out_of_memory = live.store.data().limiter.refused;
-            // A component that trapped may be left in any state: start afresh next time.
-            self.live = None;
-            let function = function.to_owned();
-            return Err(if out_of_fuel {
-                CallError::OutOfFuel { function, limit: self.config.fuel_per_call }
-            } else if out_of_memory {
-                CallError::OutOfMemory { function, limit: self.config.memory_bytes }
-            } else {
-                CallError::Trap { function, message: format!("{e:#}") }
-            });
-        }
-        let returned = match results.pop() {
+        let returned = match outcome {
+            Ok(returned) => returned,
+            Err(e) => {
+                let out_of_fuel = e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel);
+                let out_of_memory = live.store.data().limiter.refused;
+                // A component that trapped may be left in any state: start afresh next time.
+                self.live = None;
+                let function = function.to_owned();
+                return Err(if out_of_fuel {
+                    CallError::OutOfFuel { function, limit: self.config.fuel_per_call }
+                } else if out_of_memory {
+                    CallError::OutOfMemory { function, limit: self.config.memory_bytes }
+                } else {
+                    CallError::Trap { function, message: format!("{e:#}") }
+                });
+            }
+        };
+        let returned = match returned {
             Some(Val::Result(Err(e))) if ty.fallible => {
                 let message = match e.map(|e| values::into_json(*e)) {
                     Some(Ok(Json::String(s))) => s,

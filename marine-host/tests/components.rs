@@ -84,6 +84,8 @@ fn bad_calls_say_what_is_wrong() {
     let e = call(&mut s, "greeet", json!([])).unwrap_err().to_string();
     assert_eq!(e, "the service has no function `greeet` (it has: caller, echo, first, greet, older)");
     assert_eq!(call(&mut s, "greet", json!([])).unwrap_err().to_string(), "`greet` takes 1 argument(s), 0 given");
+    // A function of strings is called typed; anything else gets the same checks.
+    assert_eq!(call(&mut s, "greet", json!([5])).unwrap_err().to_string(), "`greet`: argument 1 (`name`) must be a string, not 5");
     let e = call(&mut s, "older", json!([{"name": "bob"}, 2])).unwrap_err().to_string();
     assert_eq!(e, "`older`: argument 1 (`who`) has no field `age`");
     let e = call(&mut s, "older", json!([{"name": "bob", "age": -1}, 2])).unwrap_err().to_string();
