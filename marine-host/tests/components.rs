@@ -176,6 +176,11 @@ fn the_sandbox_has_tmp_storage_mapped_dirs_and_envs_only() {
     assert!(matches!(&e, CallError::Failed { message, .. } if message.starts_with("/etc/hostname:")), "{e}");
     let e = call(&mut s, "read_file", json!(["/tmp/../../etc/hostname"])).unwrap_err();
     assert!(matches!(e, CallError::Failed { .. }), "no way out of /tmp");
+    // No network, even to a server listening on the loopback address.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let address = server.local_addr().expect("an address").to_string();
+    let e = call(&mut s, "connect", json!([address])).unwrap_err();
+    assert!(matches!(&e, CallError::Failed { message, .. } if message.starts_with(&address)), "{e}");
 }
 
 #[test]

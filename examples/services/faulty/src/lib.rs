@@ -44,6 +44,10 @@ impl Guest for Faulty {
         std::env::var(name).ok()
     }
 
+    fn connect(address: String) -> Result<String, String> {
+        std::net::TcpStream::connect(&address).map(|_| format!("connected to {address}")).map_err(|e| format!("{address}: {e}"))
+    }
+
     fn count() -> u32 {
         CALLS.fetch_add(1, Ordering::Relaxed) + 1
     }
