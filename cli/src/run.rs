@@ -71,7 +71,7 @@ pub struct RunOutput {
 }
 
 pub fn run(args: RunArgs) -> Result<RunOutput, String> {
-    let (desc, source, net_name) = match &args.network {
+    let (mut desc, source, net_name) = match &args.network {
         Some(path) => {
             let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let desc = Description::parse(&source).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -79,10 +79,10 @@ pub fn run(args: RunArgs) -> Result<RunOutput, String> {
         }
         None => (Description::default_network(), String::new(), "the default network".to_owned()),
     };
-    let mut net = Network::from_description(&desc, &source, args.seed.unwrap_or(0)).map_err(|e| format!("{net_name}: {e}"))?;
-    if let Some(seed) = args.seed {
-        net.seed = seed;
-    }
+    // --seed wins over the description's seed, for everything drawn from it: peer keys,
+    // deployments' placement, latency, faults, spell ids.
+    desc.seed = args.seed.or(desc.seed);
+    let mut net = Network::from_description(&desc, &source, 0).map_err(|e| format!("{net_name}: {e}"))?;
     let client = match &args.on {
         Some(name) => net.index_of_name(name).ok_or_else(|| format!("--on {name}: {net_name} has no peer named `{name}`"))?,
         None => net.peers.iter().position(|p| p.kind != aqua_network::network::PeerKind::Relay).unwrap_or(0),
