@@ -77,32 +77,8 @@ fn new(name: &str, dir: &Path) -> Result<String, String> {
 }
 
 fn build(dir: &Path) -> Result<String, String> {
-    let out = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--message-format", "json-render-diagnostics"])
-        .current_dir(dir)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("the build in {} failed (see above)", dir.display()));
-    }
-    let mut built = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        if message["reason"] != "compiler-artifact" {
-            continue;
-        }
-        for file in message["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()) {
-            if file.ends_with(".wasm") {
-                built.push(PathBuf::from(file));
-            }
-        }
-    }
-    if built.is_empty() {
-        return Err(format!("cargo built no component in {} (a crate needs crate-type = [\"cdylib\"])", dir.display()));
-    }
     let mut text = String::new();
-    for file in built {
+    for file in marine_host::build::build_components(dir, None)? {
         let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         text.push_str(&format!("{}\n  module id {}\n", file.display(), marine_host::module_id(&bytes)));
     }

@@ -121,13 +121,7 @@ fn peer_ids(v: serde_json::Value, peers: &serde_json::Value) -> serde_json::Valu
 /// Builds the example compute functions (`examples/services`), which the compute
 /// scenarios load from `target/services`.
 fn build_services(root: &Path) {
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(root.join("../target/services"))
-        .current_dir(root.join("services"))
-        .output()
-        .expect("cargo runs");
-    assert!(out.status.success(), "the example services do not build:\n{}", String::from_utf8_lossy(&out.stderr));
+    marine_host::build::build_components(&root.join("services"), Some(&root.join("../target/services"))).unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]

@@ -17,7 +17,9 @@
 //! - [`Service`]: one service's instances and its calls.
 //! - [`values`]: JSON to component values and back; the Aqua form of WIT types.
 //! - [`interface`]: the Aqua `service` declaration of a facade.
+//! - [`build`]: building components with cargo.
 
+pub mod build;
 pub mod interface;
 mod service;
 pub mod values;

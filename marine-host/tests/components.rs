@@ -13,13 +13,7 @@ fn services() -> &'static Path {
     BUILT.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let target = root.join("target/services");
-        let out = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2", "--target-dir"])
-            .arg(&target)
-            .current_dir(root.join("examples/services"))
-            .output()
-            .expect("cargo runs");
-        assert!(out.status.success(), "the example services do not build:\n{}", String::from_utf8_lossy(&out.stderr));
+        marine_host::build::build_components(&root.join("examples/services"), Some(&target)).unwrap_or_else(|e| panic!("{e}"));
         target.join("wasm32-wasip2/release")
     })
 }

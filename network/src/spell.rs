@@ -224,6 +224,15 @@ impl Spell {
         }
     }
 
+    /// Counts a new run and stores what started it (the reference's `hw_counter` and
+    /// `hw_trigger`); gives the run's number.
+    pub fn start_run(&mut self, trigger: &Json) -> u32 {
+        self.runs += 1;
+        self.kv.insert("hw_counter".into(), Stored::U32(self.runs));
+        self.kv.insert("hw_trigger".into(), Stored::String(trigger.to_string()));
+        self.runs
+    }
+
     /// The value a spell's function argument `name` gets (`getDataSrv.<name>`).
     pub fn argument(&self, name: &str) -> Result<Json, String> {
         match self.kv.get(name) {

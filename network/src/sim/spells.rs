@@ -231,11 +231,7 @@ impl Simulation<'_> {
             return;
         }
         let s = &mut self.spells[spell];
-        s.runs += 1;
-        let run = s.runs;
-        let access = Access { is_spell: true, is_host: true, is_manager: true, init_peer_id: "", particle_id: "", now_ms: 0, epoch_ms: 0 };
-        let _ = s.call("set_u32", &[Json::from("hw_counter"), Json::from(run)], &access);
-        let _ = s.call("set_string", &[Json::from("hw_trigger"), Json::from(trigger_info.to_string())], &access);
+        let run = s.start_run(&trigger_info);
         let id = format!("spell_{}_{run}", s.id);
         let label = format!("{}#{run}", s.label());
         let header = Header::new(id.clone(), peer, EPOCH_MS + self.now, crate::spell::SPELL_TTL_MS, s.script.clone(), &net.peers[peer].key);
