@@ -5,7 +5,7 @@
 //! The header is readable whatever the body's format, so an unknown version is
 //! reported with both versions instead of as garbage.
 
-use crate::trace::{CallState, CanonResult, CanonState, ServiceResult, State, Trace};
+use crate::trace::{CallState, CanonElement, CanonResult, CanonState, ServiceResult, State, Trace};
 use crate::value::{Cid, CidMap, Tetraplet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 pub const MAGIC: &[u8; 8] = b"AQUADATA";
 /// Version of the data format this VM writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Version of this interpreter, recorded in the data it writes.
 pub const INTERPRETER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -133,12 +133,37 @@ impl Store {
                 return Err(format!("canon result {cid} does not match its content"));
             }
             self.need_tetraplet(c.tetraplet)?;
+            let base_len = match c.base {
+                None => 0,
+                Some(base) => self.canons.get(&base).ok_or_else(|| format!("canon result {base} is referenced but missing"))?.len,
+            };
+            if base_len.checked_add(c.elements.len() as u64) != Some(c.len) {
+                return Err(format!("canon result {cid} says it has {} elements but has {}", c.len, base_len + c.elements.len() as u64));
+            }
             for e in &c.elements {
                 self.need_value(e.value)?;
                 self.need_tetraplet(e.tetraplet)?;
             }
         }
         Ok(())
+    }
+
+    /// All elements of a canon result, its bases' first. The store was verified (every
+    /// base is present and lengths add up), so only a missing record can stop the walk.
+    pub fn canon_elements(&self, record: &CanonResult) -> Vec<CanonElement> {
+        // The chain is walked iteratively, bounded by the number of records.
+        let mut chain = vec![record];
+        while let Some(base) = chain.last().and_then(|c| c.base).and_then(|b| self.canons.get(&b)) {
+            if chain.len() > self.canons.len() {
+                break;
+            }
+            chain.push(base);
+        }
+        let mut out = Vec::with_capacity(record.len as usize);
+        for c in chain.iter().rev() {
+            out.extend_from_slice(&c.elements);
+        }
+        out
     }
 
     fn need_value(&self, cid: Cid) -> Result<(), String> {
@@ -184,6 +209,11 @@ pub fn result_cid(r: &ServiceResult) -> Cid {
 pub fn canon_cid(c: &CanonResult) -> Cid {
     let mut h = hasher("canon");
     h.update(&c.tetraplet.0);
+    match c.base {
+        None => h.update(&[0]),
+        Some(base) => h.update(&[1]).update(&base.0),
+    };
+    h.update(&c.len.to_le_bytes());
     h.update(&(c.elements.len() as u64).to_le_bytes());
     for e in &c.elements {
         h.update(&e.value.0);

@@ -38,7 +38,7 @@ pub(crate) fn data_to_json(d: &Data) -> Json {
             State::Canon(CanonState::Executed { result }) => {
                 let c = d.store.canons.get(result);
                 json!({ "canon": {
-                    "values": c.map(|c| c.elements.iter().map(|e| value(&e.value)).collect::<Vec<_>>()),
+                    "values": c.map(|c| d.store.canon_elements(c).iter().map(|e| value(&e.value)).collect::<Vec<_>>()),
                     "tetraplet": c.map(|c| tetraplet(&c.tetraplet)),
                     "cid": result.to_hex(),
                 } })

@@ -186,13 +186,21 @@ pub struct ServiceResult {
 }
 
 /// The snapshot a `canon` took.
+///
+/// A snapshot may extend an earlier one (`base`, a canon result whose elements come
+/// first): a join takes one snapshot of a growing stream per value it sees, and storing
+/// each in full would make the data grow with the square of the stream's length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanonResult {
     pub tetraplet: Cid,
+    pub base: Option<Cid>,
+    /// The elements after the base's.
     pub elements: Vec<CanonElement>,
+    /// The number of elements, the base's included (checked on arrival).
+    pub len: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanonElement {
     pub value: Cid,
     pub tetraplet: Cid,

@@ -196,7 +196,7 @@ fn data_round_trips_through_bytes_and_has_a_json_view() {
     let data = Data::from_bytes(&from_a).unwrap();
     assert_eq!(Data::from_bytes(&data.to_bytes()).unwrap(), data);
     let view = data.to_json();
-    assert_eq!(view["format_version"], json!(1));
+    assert_eq!(view["format_version"], json!(2));
     assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
 }
 
@@ -224,4 +224,69 @@ fn a_known_signature_does_not_cover_a_changed_result() {
     let out = deliver(&net, &air, &accepted.data, &forge(&from_a), "particle-1");
     assert_eq!(out.ret_code, 9, "{}", out.error_message);
     assert_eq!(out.data, accepted.data);
+}
+
+/// A join snapshots its stream once per value; each snapshot is stored as the elements
+/// after the previous one, so the data grows linearly, and every peer sees whole canons.
+#[test]
+fn growing_snapshots_of_a_stream_share_their_elements() {
+    const JOIN: &str = r#"
+(seq
+  (call %init_peer_id% ("s" "items") [] xs)
+  (new $seen
+    (seq
+      (fold xs x
+        (seq
+          (seq (ap x $seen) (canon %init_peer_id% $seen #seen))
+          (next x)))
+      (seq
+        (canon %init_peer_id% $seen #all)
+        (call @a ("s" "report") [#all #all.length])))))
+"#;
+    let net = LocalNetwork::new(&["init", "a"]);
+    let air = net.expand(JOIN);
+    let mut reported = Vec::new();
+    let run = net.run(&air, "init", &mut |_: &str, r: &CallRequest| match r.function_name.as_str() {
+        "items" => CallResult::ok(json!((0..30).collect::<Vec<u32>>())),
+        _ => {
+            reported = r.arguments.clone();
+            CallResult::ok(json!(null))
+        }
+    });
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert_eq!(reported, [json!((0..30).collect::<Vec<u32>>()), json!(30)], "the peer that replays the snapshots sees them whole");
+    let data = Data::from_bytes(&run.data["a"]).unwrap();
+    assert_eq!(data.store.canons.len(), 31, "one snapshot per value and the final one");
+    let stored: usize = data.store.canons.values().map(|c| c.elements.len()).sum();
+    assert_eq!(stored, 30, "each element is stored once, not once per snapshot");
+    let full = data.store.canons.values().find(|c| c.len == 30 && c.elements.is_empty()).expect("the final snapshot");
+    assert_eq!(data.store.canon_elements(full).len(), 30);
+}
+
+/// A snapshot whose recorded length disagrees with its base and elements is refused on
+/// arrival, with the previous data kept.
+#[test]
+fn a_snapshot_with_a_wrong_length_is_rejected() {
+    let net = LocalNetwork::new(&["init", "a"]);
+    let air = net.expand("(seq (seq (ap 1 $s) (canon %init_peer_id% $s #c)) (call @a (\"s\" \"f\") [#c]))");
+    let run = net.run(&air, "init", &mut |_: &str, _: &CallRequest| CallResult::ok(json!(null)));
+    let mut data = Data::from_bytes(&run.data["a"]).unwrap();
+    let (old, record) = data.store.canons.iter().next().map(|(k, v)| (*k, (**v).clone())).unwrap();
+    let mut record = record;
+    record.len = 2;
+    let tampered = data.store.put_canon(record);
+    for states in &mut data.trace.subtraces {
+        for s in states {
+            if let State::Canon(air_vm::trace::CanonState::Executed { result }) = s
+                && *result == old
+            {
+                *result = tampered;
+            }
+        }
+    }
+    let prev = invoke(&air, &[], &[], &net.params("init", "init"), &BTreeMap::new()).data;
+    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+    assert_ne!(out.ret_code, 0);
+    assert!(out.error_message.contains("says it has 2 elements but has 1"), "{}", out.error_message);
+    assert_eq!(out.data, prev);
 }

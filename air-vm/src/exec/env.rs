@@ -7,7 +7,7 @@
 use crate::errors::{Catchable, Uncatchable};
 use crate::syntax::ast::VarId;
 use crate::trace::{CanonResult, ValueKey};
-use crate::value::{Tetraplet, Val};
+use crate::value::{Cid, Tetraplet, Val};
 use serde_json::Value as Json;
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -49,7 +49,7 @@ impl CanonValue {
     pub fn len(&self) -> usize {
         match (self.elements.get(), &self.record) {
             (Some(e), _) => e.len(),
-            (None, Some(r)) => r.elements.len(),
+            (None, Some(r)) => r.len as usize,
             (None, None) => 0,
         }
     }
@@ -134,6 +134,9 @@ pub struct StreamValue {
 #[derive(Debug, Default)]
 pub struct StreamInstance {
     pub values: Vec<StreamValue>,
+    /// The last canon taken of this instance (executed or replayed): a new snapshot
+    /// that extends it is stored as the elements after it.
+    pub last_canon: Option<Cid>,
 }
 
 #[derive(Debug)]
@@ -225,6 +228,13 @@ impl Env {
     /// The visible instance of a stream, if it exists (was written or declared by `new`).
     pub fn stream(&self, var: VarId) -> Option<&StreamInstance> {
         self.streams[var.0 as usize].last()
+    }
+
+    /// Notes that the visible instance was just snapshotted as `canon`.
+    pub fn note_canon(&mut self, var: VarId, canon: Cid) {
+        if let Some(inst) = self.streams[var.0 as usize].last_mut() {
+            inst.last_canon = Some(canon);
+        }
     }
 
     /// Index of the visible instance, to find it again while folding.

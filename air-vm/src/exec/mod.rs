@@ -864,21 +864,24 @@ impl<'a> Interpreter<'a> {
                     function_name: String::new(),
                     lens: String::new(),
                 });
-                let values: Vec<Val> =
-                    self.env.stream(c.source.id).map(|s| s.values.iter().map(|v| v.val.clone()).collect()).unwrap_or_default();
-                let elements = values
+                let stream = self.env.stream(c.source.id);
+                let values: Vec<Val> = stream.map(|s| s.values.iter().map(|v| v.val.clone()).collect()).unwrap_or_default();
+                let last_canon = stream.and_then(|s| s.last_canon);
+                let elements: Vec<CanonElement> = values
                     .iter()
                     .map(|v| CanonElement {
                         value: self.store.put_value(json_text(&v.json)),
                         tetraplet: self.store.put_tetraplet(&v.tetraplet),
                     })
                     .collect();
-                let cid = self.store.put_canon(CanonResult { tetraplet, elements });
+                let record = self.snapshot(tetraplet, last_canon, elements);
+                let cid = self.store.put_canon(record);
                 self.put_state(State::Canon(CanonState::Executed { result: cid }));
                 cid
             }
             Some(other) => return Err(self.trace_error("canon", &other)),
         };
+        self.env.note_canon(c.source.id, result);
         let canon = self.load_canon(result, &peer)?;
         self.cursor.index += 1;
         match c.dest.kind {
@@ -893,6 +896,22 @@ impl<'a> Interpreter<'a> {
             }
             _ => self.set_scalar(c.dest, Bound::Canon(Rc::new(canon))),
         }
+    }
+
+    /// A canon result for `elements`: the elements after `earlier`'s when that snapshot
+    /// (of the same stream) is a prefix of them, so a growing stream's snapshots share.
+    fn snapshot(&self, tetraplet: Cid, earlier: Option<Cid>, elements: Vec<CanonElement>) -> CanonResult {
+        let len = elements.len() as u64;
+        if let Some((cid, base)) = earlier.and_then(|cid| self.store.canons.get(&cid).map(|b| (cid, b)))
+            && base.len <= len
+        {
+            let prefix = self.store.canon_elements(base);
+            if elements.starts_with(&prefix) {
+                let elements = elements[prefix.len()..].to_vec();
+                return CanonResult { tetraplet, base: Some(cid), elements, len };
+            }
+        }
+        CanonResult { tetraplet, base: None, elements, len }
     }
 
     fn load_canon(&mut self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
@@ -924,7 +943,7 @@ impl<'a> Interpreter<'a> {
                 .cloned()
                 .unwrap_or_else(|| Rc::new(self.store.tetraplets.get(cid).cloned().unwrap_or_else(|| Tetraplet::literal(""))))
         };
-        record.elements.iter().map(|e| Val { json: value(&e.value), tetraplet: tetraplet(&e.tetraplet) }).collect()
+        self.store.canon_elements(record).iter().map(|e| Val { json: value(&e.value), tetraplet: tetraplet(&e.tetraplet) }).collect()
     }
 
     /// Whether the running `canon` snapshots a stream map (the record itself does not say).
