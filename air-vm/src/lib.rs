@@ -168,17 +168,20 @@ fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: 
             return Outcome::kept(prev_data, e.code(), e.to_string());
         }
     };
+    // The signatures to keep, and (when computed on the way) what each peer produced in
+    // the merged trace.
     let signatures = if incoming.trace.state_count() == 0 {
         // Nothing arrived (a round of call results): the signatures are the ones we had.
-        Ok(prev.signatures.clone())
+        Ok((prev.signatures.clone(), None))
     } else if let Some((prev_sets, incoming_sets)) = &sets {
         sign::merge_signatures((&prev, prev_sets), (&incoming, incoming_sets), &trace, &params.current_peer_id)
+            .map(|(s, merged)| (s, Some(merged)))
     } else {
         let mut s = prev.signatures.clone();
         s.extend(incoming.signatures.clone());
-        Ok(s)
+        Ok((s, None))
     };
-    let mut signatures = match signatures {
+    let (mut signatures, merged_sets) = match signatures {
         Ok(s) => s,
         Err(e) => {
             let e = PreparationError::Signature(e);
@@ -200,7 +203,17 @@ fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: 
         last_call_id: done.last_call_id,
         interpreter_version: data::INTERPRETER_VERSION.to_owned(),
     };
-    let mine = sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default();
+    // This peer's results: those of the merged trace and those this run made.
+    let mine = match merged_sets {
+        Some(mut sets) => {
+            let mut mine = sets.remove(&params.current_peer_id).unwrap_or_default();
+            mine.extend_from_slice(&done.produced);
+            mine.sort_unstable();
+            mine
+        }
+        None => sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default(),
+    };
+    debug_assert_eq!(mine, sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default());
     signatures.remove(&params.current_peer_id);
     if let (Some(secret), false) = (params.secret_key, mine.is_empty()) {
         // Deriving the public key costs a scalar multiplication, so it is checked only when signing.

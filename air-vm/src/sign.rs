@@ -136,30 +136,31 @@ pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(
 }
 
 /// Picks, for each peer with results in the merged trace, the signature (from `prev` or
-/// `incoming`, whose sets are given) that covers exactly those results.
+/// `incoming`, whose sets are given) that covers exactly those results. Gives the
+/// signatures and what each peer produced in the merged trace.
 pub fn merge_signatures(
     (prev, p): (&Data, &Produced),
     (incoming, i): (&Data, &Produced),
     merged: &Trace,
     skip_peer: &str,
-) -> Result<BTreeMap<String, Signature>, String> {
+) -> Result<(BTreeMap<String, Signature>, Produced), String> {
     // With nothing signed before, the merged results are the incoming ones.
     let merged_sets = if p.is_empty() { i.clone() } else { produced_in(merged, &[&prev.store, &incoming.store]) };
     let mut out = BTreeMap::new();
-    for (peer, cids) in merged_sets {
+    for (peer, cids) in &merged_sets {
         if peer == skip_peer {
             continue;
         }
-        let pick = if i.get(&peer) == Some(&cids) {
-            incoming.signatures.get(&peer)
-        } else if p.get(&peer) == Some(&cids) {
-            prev.signatures.get(&peer)
+        let pick = if i.get(peer) == Some(cids) {
+            incoming.signatures.get(peer)
+        } else if p.get(peer) == Some(cids) {
+            prev.signatures.get(peer)
         } else {
             return Err(format!("the results of peer {peer} in the previous and the incoming data are not one contained in the other"));
         };
         if let Some(sig) = pick {
-            out.insert(peer, sig.clone());
+            out.insert(peer.clone(), sig.clone());
         }
     }
-    Ok(out)
+    Ok((out, merged_sets))
 }

@@ -23,7 +23,8 @@ use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
 use env::{Bound, Env, StreamValue};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::rc::Rc;
 
 /// A position in the trace tree: a subtrace, an index in it, and the subtrace's address.
@@ -35,6 +36,26 @@ struct Cursor {
 }
 
 fn address(parts: &[&[u8]]) -> [u8; 16] {
+    // Assembled on the stack and hashed in one call: addresses are made for every `par`
+    // and fold iteration replayed, and the incremental hasher costs more than the hash.
+    let mut buf = [0u8; 128];
+    let mut len = 0;
+    for p in parts {
+        let end = len + 4 + p.len();
+        if end > buf.len() {
+            return address_long(parts);
+        }
+        buf[len..len + 4].copy_from_slice(&(p.len() as u32).to_le_bytes());
+        buf[len + 4..end].copy_from_slice(p);
+        len = end;
+    }
+    let mut out = [0; 16];
+    out.copy_from_slice(&blake3::hash(&buf[..len]).as_bytes()[..16]);
+    out
+}
+
+/// [`address`] for parts too long for its buffer (the same bytes hashed).
+fn address_long(parts: &[&[u8]]) -> [u8; 16] {
     let mut h = blake3::Hasher::new();
     for p in parts {
         h.update(&(p.len() as u32).to_le_bytes());
@@ -113,7 +134,7 @@ struct StreamItems {
     /// Stream values before this index are all in `order`.
     scanned: usize,
     /// Subtraces of the iterations recorded in the fold state, by value.
-    known: std::collections::HashMap<ValueKey, SubtraceId>,
+    known: HashMap<ValueKey, SubtraceId>,
 }
 
 #[derive(Debug)]
@@ -136,6 +157,8 @@ pub struct Executed {
     /// A catchable error that reached the root.
     pub error: Option<ErrorObject>,
     pub unused_results: Vec<u32>,
+    /// CIDs of the results and canons this run made.
+    pub produced: Vec<Cid>,
 }
 
 pub struct Interpreter<'a> {
@@ -159,9 +182,18 @@ pub struct Interpreter<'a> {
     error: Option<(ErrorObject, Catchable)>,
     current: InstrId,
     literal: Rc<Tetraplet>,
+    /// `%init_peer_id%` as a value, made once.
+    init_peer_id: Rc<Json>,
     /// Values and tetraplets already loaded from the store in this run.
     parsed: CidMap<Rc<Json>>,
     tetraplets: CidMap<Rc<Tetraplet>>,
+    /// The CIDs of the values and tetraplets above, by address: a value taken from the
+    /// store (or put into it) is not serialized and hashed again when a canon records
+    /// it. The caches keep every such value alive, so an address is never reused.
+    value_cids: HashMap<*const Json, Cid>,
+    tetraplet_cids: HashMap<*const Tetraplet, Cid>,
+    /// Results and canons this run made (all this peer's).
+    produced: Vec<Cid>,
 }
 
 type Step = Result<(), Flow>;
@@ -202,6 +234,22 @@ macro_rules! ready {
             }
         }
     };
+}
+
+/// A string part of a call or canon triplet, borrowed from the script or from a value.
+enum Text<'s> {
+    Script(&'s str),
+    /// A JSON string.
+    Value(Rc<Json>),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Script(s) => s,
+            Text::Value(json) => json.as_str().unwrap_or_default(),
+        }
+    }
 }
 
 /// A resolved value: one JSON value, or a canon.
@@ -263,8 +311,12 @@ impl<'a> Interpreter<'a> {
             error: None,
             current: script.root,
             literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
+            init_peer_id: Rc::new(Json::from(params.init_peer_id.clone())),
             parsed: CidMap::default(),
             tetraplets: CidMap::default(),
+            value_cids: HashMap::new(),
+            tetraplet_cids: HashMap::new(),
+            produced: Vec::new(),
         }
     }
 
@@ -301,6 +353,7 @@ impl<'a> Interpreter<'a> {
             call_requests: self.requests,
             error,
             unused_results,
+            produced: self.produced,
         })
     }
 
@@ -534,7 +587,7 @@ impl<'a> Interpreter<'a> {
     fn resolve(&self, v: &Value) -> Result<Got<Resolved>, Flow> {
         let literal = |json: Json| Ok(Got::Ready(Resolved::One(Val { json: Rc::new(json), tetraplet: self.literal.clone() })));
         match v {
-            Value::InitPeerId => literal(Json::from(self.params.init_peer_id.clone())),
+            Value::InitPeerId => Ok(Got::Ready(Resolved::One(Val { json: self.init_peer_id.clone(), tetraplet: self.literal.clone() }))),
             Value::Timestamp => literal(Json::from(self.params.timestamp)),
             Value::Ttl => literal(Json::from(self.params.ttl)),
             Value::String(s) => literal(Json::from(&**s)),
@@ -588,25 +641,27 @@ impl<'a> Interpreter<'a> {
     }
 
     /// Resolves a triplet part that must be a string.
-    fn resolve_string(&self, v: &Value, what: &'static str) -> Result<Got<String>, Flow> {
-        if let Value::String(s) = v {
-            return Ok(Got::Ready(s.to_string()));
+    fn resolve_string(&self, v: &'a Value, what: &'static str) -> Result<Got<Text<'a>>, Flow> {
+        match v {
+            Value::String(s) => Ok(Got::Ready(Text::Script(s))),
+            Value::InitPeerId => Ok(Got::Ready(Text::Value(self.init_peer_id.clone()))),
+            _ => Ok(match self.resolve(v)? {
+                Got::Wait => Got::Wait,
+                Got::Ready(r) => match r.json() {
+                    json if json.is_string() => Got::Ready(Text::Value(json)),
+                    other => return Err(Catchable::NonStringInTriplet { what, value: other.to_string() }.into()),
+                },
+            }),
         }
-        Ok(match self.resolve(v)? {
-            Got::Wait => Got::Wait,
-            Got::Ready(r) => match &*r.json() {
-                Json::String(s) => Got::Ready(s.clone()),
-                other => return Err(Catchable::NonStringInTriplet { what, value: other.to_string() }.into()),
-            },
-        })
     }
 
     // ----- call -----
 
-    fn call(&mut self, c: &ast::Call) -> Step {
+    fn call(&mut self, c: &'a ast::Call) -> Step {
         let peer = ready!(self, self.resolve_string(&c.peer, "the peer id"));
         let service = ready!(self, self.resolve_string(&c.service, "the service id"));
         let function = ready!(self, self.resolve_string(&c.function, "the function name"));
+        let triplet = [peer.as_str(), service.as_str(), function.as_str()];
         // Arguments are resolved before the trace is touched: a bad lens fails the call
         // without a state, and a missing variable makes a local call wait.
         let mut args = Vec::with_capacity(c.args.len());
@@ -617,44 +672,59 @@ impl<'a> Interpreter<'a> {
                 Got::Wait => waiting = true,
             }
         }
-        let tetraplet =
-            Tetraplet { peer_pk: peer.clone(), service_id: service.clone(), function_name: function.clone(), lens: String::new() };
-        let me = &self.params.current_peer_id;
-        match self.state_at_cursor().cloned() {
-            None => {
-                if &peer != me {
-                    self.put_state(State::Call(CallState::RequestSent { by: me.clone(), call_id: None }));
+        let local = triplet[0] == self.params.current_peer_id;
+        // What the trace holds here, copied out so the trace can be written.
+        enum Recorded {
+            Nothing,
+            MyRequest(u32),
+            Request,
+            Executed(Cid, Output),
+            Failed(Cid),
+            Other(State),
+        }
+        let recorded = match self.state_at_cursor() {
+            None => Recorded::Nothing,
+            Some(State::Call(CallState::RequestSent { by, call_id: Some(id) })) if local && *by == self.params.current_peer_id => {
+                Recorded::MyRequest(*id)
+            }
+            Some(State::Call(CallState::RequestSent { .. })) => Recorded::Request,
+            Some(State::Call(CallState::Executed { result, output })) => Recorded::Executed(*result, *output),
+            Some(State::Call(CallState::Failed { result })) => Recorded::Failed(*result),
+            Some(other) => Recorded::Other(other.clone()),
+        };
+        match recorded {
+            Recorded::Nothing => {
+                if !local {
+                    self.put_state(State::Call(CallState::RequestSent { by: self.params.current_peer_id.clone(), call_id: None }));
                     self.cursor.index += 1;
-                    self.next_peers.insert(peer);
+                    self.next_peers.insert(triplet[0].to_owned());
                 } else if !waiting {
-                    self.request(service, function, &args);
+                    self.request(triplet[1].to_owned(), triplet[2].to_owned(), &args);
                     self.cursor.index += 1;
                 }
                 self.complete = false;
                 Ok(())
             }
-            Some(State::Call(CallState::RequestSent { by, call_id: Some(id) })) if &by == me && &peer == me => {
-                match self.call_results.get(&id) {
-                    Some(result) => {
-                        self.used_results.insert(id);
-                        self.handle_result(c, &args, tetraplet, result.clone())
-                    }
-                    None => {
-                        self.cursor.index += 1;
-                        self.complete = false;
-                        Ok(())
-                    }
+            Recorded::MyRequest(id) => match self.call_results.get(&id) {
+                Some(result) => {
+                    self.used_results.insert(id);
+                    self.handle_result(c, &args, triplet, result.clone())
                 }
-            }
-            Some(State::Call(CallState::RequestSent { .. })) => {
-                if &peer == me && !waiting {
-                    self.request(service, function, &args);
+                None => {
+                    self.cursor.index += 1;
+                    self.complete = false;
+                    Ok(())
+                }
+            },
+            Recorded::Request => {
+                if local && !waiting {
+                    self.request(triplet[1].to_owned(), triplet[2].to_owned(), &args);
                 }
                 self.cursor.index += 1;
                 self.complete = false;
                 Ok(())
             }
-            Some(State::Call(CallState::Executed { result, output })) => {
+            Recorded::Executed(result, output) => {
                 if waiting {
                     return Err(Uncatchable::InstructionParametersMismatch(format!(
                         "`{}` has a result in the trace but its arguments are not available",
@@ -662,20 +732,20 @@ impl<'a> Interpreter<'a> {
                     ))
                     .into());
                 }
-                let stored = self.verify_replay(result, &args, &tetraplet)?;
+                let stored = self.verify_replay(result, &args, triplet)?;
                 let json = self.load_value(stored.value)?;
                 let tetraplet = self.load_tetraplet(stored.tetraplet)?;
                 self.set_output(c.output, output, Val { json, tetraplet })?;
                 self.cursor.index += 1;
                 Ok(())
             }
-            Some(State::Call(CallState::Failed { result })) => {
-                let stored = self.verify_replay(result, &args, &tetraplet)?;
+            Recorded::Failed(result) => {
+                let stored = self.verify_replay(result, &args, triplet)?;
                 let value = self.load_value(stored.value)?;
                 self.cursor.index += 1;
-                Err(self.service_error(&value, peer).into())
+                Err(self.service_error(&value, triplet[0].to_owned()).into())
             }
-            Some(other) => Err(self.trace_error("call", &other)),
+            Recorded::Other(other) => Err(self.trace_error("call", &other)),
         }
     }
 
@@ -690,39 +760,45 @@ impl<'a> Interpreter<'a> {
 
     /// The CID of the JSON array of the arguments, hashed as it is written.
     fn argument_hash(args: &[Resolved]) -> Cid {
-        let mut h = blake3::Hasher::new();
-        h.update(b"arguments\0[");
+        let mut text = Vec::with_capacity(128);
+        text.extend_from_slice(b"arguments\0[");
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
-                h.update(b",");
+                text.push(b',');
             }
-            // Writing JSON into a hasher cannot fail.
-            let _ = serde_json::to_writer(&mut h, &*a.json());
+            // Writing JSON into a vector cannot fail.
+            let _ = serde_json::to_writer(&mut text, &*a.json());
         }
-        h.update(b"]");
-        Cid(*h.finalize().as_bytes())
+        text.push(b']');
+        Cid(*blake3::hash(&text).as_bytes())
     }
 
-    fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], tetraplet: Tetraplet, result: CallResult) -> Step {
+    fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], [peer, service, function]: [&str; 3], result: CallResult) -> Step {
+        let tetraplet =
+            Tetraplet { peer_pk: peer.to_owned(), service_id: service.to_owned(), function_name: function.to_owned(), lens: String::new() };
         let argument_hash = Self::argument_hash(args);
         let tetraplet_cid = self.store.put_tetraplet(&tetraplet);
         let peer = tetraplet.peer_pk.clone();
         if result.ret_code == 0 {
             let value = self.store.put_value(json_text(&result.result));
             let cid = self.store.put_result(ServiceResult { value, argument_hash, tetraplet: tetraplet_cid });
+            self.produced.push(cid);
             let output = match c.output {
                 CallOutput::None => Output::Unused,
                 CallOutput::Scalar(_) => Output::Scalar,
                 CallOutput::Stream(_) => Output::Stream,
             };
             self.put_state(State::Call(CallState::Executed { result: cid, output }));
-            self.set_output(c.output, output, Val { json: Rc::new(result.result), tetraplet: Rc::new(tetraplet) })?;
+            let json = self.remember_value(value, Rc::new(result.result));
+            let tetraplet = self.remember_tetraplet(tetraplet_cid, Rc::new(tetraplet));
+            self.set_output(c.output, output, Val { json, tetraplet })?;
             self.cursor.index += 1;
             Ok(())
         } else {
             let failure = serde_json::json!({ "ret_code": result.ret_code, "message": json_text(&result.result) });
             let value = self.store.put_value(json_text(&failure));
             let cid = self.store.put_result(ServiceResult { value, argument_hash, tetraplet: tetraplet_cid });
+            self.produced.push(cid);
             self.put_state(State::Call(CallState::Failed { result: cid }));
             self.cursor.index += 1;
             Err(self.service_error(&failure, peer).into())
@@ -736,7 +812,7 @@ impl<'a> Interpreter<'a> {
     }
 
     /// A replayed call must have been made with the same arguments by the same service.
-    fn verify_replay(&self, result: Cid, args: &[Resolved], tetraplet: &Tetraplet) -> Result<ServiceResult, Flow> {
+    fn verify_replay(&self, result: Cid, args: &[Resolved], [peer, service, function]: [&str; 3]) -> Result<ServiceResult, Flow> {
         let stored = self.store.results.get(&result).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(result.to_string()))?;
         let text = || instruction_text(self.script, self.current);
         if stored.argument_hash != Self::argument_hash(args) {
@@ -748,7 +824,9 @@ impl<'a> Interpreter<'a> {
         }
         let recorded =
             self.store.tetraplets.get(&stored.tetraplet).ok_or_else(|| Uncatchable::ValueForCidNotFound(stored.tetraplet.to_string()))?;
-        if recorded != tetraplet {
+        if (recorded.peer_pk.as_str(), recorded.service_id.as_str(), recorded.function_name.as_str(), recorded.lens.as_str())
+            != (peer, service, function, "")
+        {
             return Err(Uncatchable::InstructionParametersMismatch(format!(
                 "`{}` was recorded as a call to {}.{} on {}",
                 text(),
@@ -768,8 +846,7 @@ impl<'a> Interpreter<'a> {
         }
         let text = self.store.values.get(&cid).ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
         let value: Rc<Json> = Rc::new(serde_json::from_str(text).map_err(|e| Uncatchable::ValueForCidNotFound(format!("{cid}: {e}")))?);
-        self.parsed.insert(cid, value.clone());
-        Ok(value)
+        Ok(self.remember_value(cid, value))
     }
 
     fn load_tetraplet(&mut self, cid: Cid) -> Result<Rc<Tetraplet>, Flow> {
@@ -777,8 +854,34 @@ impl<'a> Interpreter<'a> {
             return Ok(t.clone());
         }
         let t = Rc::new(self.store.tetraplets.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?);
-        self.tetraplets.insert(cid, t.clone());
-        Ok(t)
+        Ok(self.remember_tetraplet(cid, t))
+    }
+
+    /// Caches a value with its CID; the first one cached for a CID stays (so no cached
+    /// value is ever dropped during the run).
+    fn remember_value(&mut self, cid: Cid, value: Rc<Json>) -> Rc<Json> {
+        let kept = self.parsed.entry(cid).or_insert(value).clone();
+        self.value_cids.insert(Rc::as_ptr(&kept), cid);
+        kept
+    }
+
+    fn remember_tetraplet(&mut self, cid: Cid, tetraplet: Rc<Tetraplet>) -> Rc<Tetraplet> {
+        let kept = self.tetraplets.entry(cid).or_insert(tetraplet).clone();
+        self.tetraplet_cids.insert(Rc::as_ptr(&kept), cid);
+        kept
+    }
+
+    /// Puts a value into the store, hashing it only if it did not come from there.
+    fn put_val(&mut self, v: &Val) -> CanonElement {
+        let value = match self.value_cids.get(&Rc::as_ptr(&v.json)) {
+            Some(cid) => *cid,
+            None => self.store.put_value(json_text(&v.json)),
+        };
+        let tetraplet = match self.tetraplet_cids.get(&Rc::as_ptr(&v.tetraplet)) {
+            Some(cid) => *cid,
+            None => self.store.put_tetraplet(&v.tetraplet),
+        };
+        CanonElement { value, tetraplet }
     }
 
     fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val) -> Step {
@@ -843,8 +946,9 @@ impl<'a> Interpreter<'a> {
 
     // ----- canon -----
 
-    fn canon(&mut self, c: &ast::Canon) -> Step {
+    fn canon(&mut self, c: &'a ast::Canon) -> Step {
         let peer = ready!(self, self.resolve_string(&c.peer, "the canon peer id"));
+        let peer = peer.as_str().to_owned();
         let me = self.params.current_peer_id.clone();
         let result = match self.state_at_cursor().cloned() {
             Some(State::Canon(CanonState::Executed { result })) => result,
@@ -867,15 +971,10 @@ impl<'a> Interpreter<'a> {
                 let stream = self.env.stream(c.source.id);
                 let values: Vec<Val> = stream.map(|s| s.values.iter().map(|v| v.val.clone()).collect()).unwrap_or_default();
                 let last_canon = stream.and_then(|s| s.last_canon);
-                let elements: Vec<CanonElement> = values
-                    .iter()
-                    .map(|v| CanonElement {
-                        value: self.store.put_value(json_text(&v.json)),
-                        tetraplet: self.store.put_tetraplet(&v.tetraplet),
-                    })
-                    .collect();
+                let elements: Vec<CanonElement> = values.iter().map(|v| self.put_val(v)).collect();
                 let record = self.snapshot(tetraplet, last_canon, elements);
                 let cid = self.store.put_canon(record);
+                self.produced.push(cid);
                 self.put_state(State::Canon(CanonState::Executed { result: cid }));
                 cid
             }
@@ -1040,7 +1139,7 @@ impl<'a> Interpreter<'a> {
                 (Some(State::Fold { iterations }), Some(stream)) => (iterations, stream),
                 _ => return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into()),
             };
-        let index_of: std::collections::HashMap<ValueKey, usize> = stream.values.iter().enumerate().map(|(i, v)| (v.key, i)).collect();
+        let index_of: HashMap<ValueKey, usize> = stream.values.iter().enumerate().map(|(i, v)| (v.key, i)).collect();
         let mut items = StreamItems {
             var: var.id,
             level,
@@ -1093,7 +1192,9 @@ impl<'a> Interpreter<'a> {
             Items::Canon(c) => c.loaded().get(ctx.position).map(|v| (v.clone(), None)),
             Items::Array(v) => {
                 let x = v.json.as_array()?.get(ctx.position)?;
-                let tetraplet = Rc::new(v.tetraplet.with_lens(&format!(".$.[{}]", ctx.position)));
+                let mut tetraplet = (*v.tetraplet).clone();
+                let _ = write!(tetraplet.lens, ".$.[{}]", ctx.position);
+                let tetraplet = Rc::new(tetraplet);
                 Some((Val { json: Rc::new(x.clone()), tetraplet }, None))
             }
             Items::Stream(items) => {
