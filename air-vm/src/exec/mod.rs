@@ -194,6 +194,7 @@ pub struct Interpreter<'a> {
     tetraplet_cids: HashMap<*const Tetraplet, Cid>,
     /// Results and canons this run made (all this peer's).
     produced: Vec<Cid>,
+    subtraces_at_start: usize,
 }
 
 type Step = Result<(), Flow>;
@@ -291,6 +292,7 @@ impl<'a> Interpreter<'a> {
         last_call_id: u32,
         call_results: &'a BTreeMap<u32, CallResult>,
     ) -> Self {
+        let subtraces_at_start = trace.subtraces.len();
         Interpreter {
             script,
             params,
@@ -317,6 +319,7 @@ impl<'a> Interpreter<'a> {
             value_cids: HashMap::new(),
             tetraplet_cids: HashMap::new(),
             produced: Vec::new(),
+            subtraces_at_start,
         }
     }
 
@@ -344,7 +347,10 @@ impl<'a> Interpreter<'a> {
         let error = root_error.map(|e| self.error_object(&e, true));
         let unused_results = self.call_results.keys().filter(|id| !self.used_results.contains(id)).copied().collect();
         let mut trace = self.trace;
-        trace.canonicalize();
+        // The merged trace arrives in canonical order; only new subtraces can upset it.
+        if trace.subtraces.len() != self.subtraces_at_start {
+            trace.canonicalize();
+        }
         Ok(Executed {
             trace,
             store: self.store,
