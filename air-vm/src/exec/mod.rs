@@ -66,6 +66,31 @@ fn address_long(parts: &[&[u8]]) -> [u8; 16] {
     out
 }
 
+/// CIDs by the address of a cached value.
+type AddressMap<T> = HashMap<*const T, Cid, std::hash::BuildHasherDefault<AddressHasher>>;
+
+/// Hashes an address by one multiplication: addresses need no protection against
+/// chosen collisions, and SipHash costs more than the lookup it serves.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        // The high half of the product, where every address bit has an effect.
+        self.0 ^ (self.0 >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// How a finished `par` branch ended.
 #[derive(Debug, Clone)]
 enum Branch {
@@ -190,8 +215,8 @@ pub struct Interpreter<'a> {
     /// The CIDs of the values and tetraplets above, by address: a value taken from the
     /// store (or put into it) is not serialized and hashed again when a canon records
     /// it. The caches keep every such value alive, so an address is never reused.
-    value_cids: HashMap<*const Json, Cid>,
-    tetraplet_cids: HashMap<*const Tetraplet, Cid>,
+    value_cids: AddressMap<Json>,
+    tetraplet_cids: AddressMap<Tetraplet>,
     /// Results and canons this run made (all this peer's).
     produced: Vec<Cid>,
     subtraces_at_start: usize,
@@ -316,8 +341,8 @@ impl<'a> Interpreter<'a> {
             init_peer_id: Rc::new(Json::from(params.init_peer_id.clone())),
             parsed: CidMap::default(),
             tetraplets: CidMap::default(),
-            value_cids: HashMap::new(),
-            tetraplet_cids: HashMap::new(),
+            value_cids: AddressMap::default(),
+            tetraplet_cids: AddressMap::default(),
             produced: Vec::new(),
             subtraces_at_start,
         }
