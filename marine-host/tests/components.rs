@@ -22,12 +22,17 @@ fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(services().join(format!("{name}.wasm"))).expect("built")
 }
 
+thread_local! {
+    /// The working areas of the running test, removed when its thread ends.
+    static WORKDIRS: std::cell::RefCell<Vec<tempfile::TempDir>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A fresh working area for a service.
 fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("marine-host-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    dir
+    let dir = tempfile::Builder::new().prefix(&format!("marine-host-test-{name}-")).tempdir().expect("a temp dir");
+    let path = dir.path().to_owned();
+    WORKDIRS.with(|dirs| dirs.borrow_mut().push(dir));
+    path
 }
 
 fn blueprint(host: &mut Host, modules: &[&str]) -> Result<String, CreateError> {
