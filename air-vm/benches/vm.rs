@@ -62,7 +62,17 @@ fn bench(c: &mut Criterion) {
         }
     });
     let observer = net.params("init", "p8");
-    one(c, "long-data (1300 states)", air_long, &[], &long, &observer, &none);
+    one(c, "long-data (1300 states, 1300 distinct values)", air_long, &[], &long, &observer, &none);
+    // The same with AquaVM's recorded mix: 93 distinct values of about 1 KB each.
+    let long93 = data_after(&net, air_long, &mut |_: &str, r: &CallRequest| {
+        if r.function_name == "items" {
+            CallResult::ok(json!(long_items))
+        } else {
+            let n = r.arguments[0].as_u64().unwrap_or(0) % 93;
+            CallResult::ok(json!({"index": n, "payload": format!("{n:0>980}")}))
+        }
+    });
+    one(c, "long-data (1300 states, 93 distinct values of 1 KB)", air_long, &[], &long93, &observer, &none);
 
     // Big values: 10 calls returning 100 KB each.
     let big_value = Json::String("v".repeat(100 * 1024));
@@ -130,5 +140,39 @@ fn bench(c: &mut Criterion) {
     one(c, "network-explore (5 peers)", air_explore, &[], &explored, &observer, &none);
 }
 
-criterion_group!(benches, bench);
+/// 100 MB values (AquaVM's `call-result-100mb`, `lense-100mb` and `canon-map-100mb`):
+/// one run that takes the value as a call result and uses it. Their memory is checked by
+/// the `memory` test.
+fn big_values(c: &mut Criterion) {
+    let net = LocalNetwork::new(&["init"]);
+    let mut init = net.params("init", "init");
+    init.size_limits = air_vm::limits::SizeLimits { data_bytes: 1 << 30, call_result_bytes: 1 << 30 };
+    let payload = || "v".repeat(100 * 1000 * 1000);
+    let workloads = [
+        ("call-result-100mb", r#"(call %init_peer_id% ("s" "big") [] v)"#, json!(payload())),
+        (
+            "lens-100mb",
+            r#"(seq (call %init_peer_id% ("s" "big") [] v) (call %init_peer_id% ("s" "use") [v.$.big]))"#,
+            json!({"big": payload(), "small": 1}),
+        ),
+        (
+            "canon-map-100mb",
+            r#"(seq (call %init_peer_id% ("s" "big") [] v)
+                (seq (ap ("k" v) %m) (seq (canon %init_peer_id% %m #%m) (call %init_peer_id% ("s" "use") [#%m]))))"#,
+            json!(payload()),
+        ),
+    ];
+    let mut group = c.benchmark_group("100 MB values");
+    group.sample_size(10);
+    for (name, air, value) in workloads {
+        let start = invoke(air, &[], &[], &init, &BTreeMap::new());
+        let results: BTreeMap<u32, CallResult> = start.call_requests.keys().map(|id| (*id, CallResult::ok(value.clone()))).collect();
+        let out = invoke(air, &start.data, &[], &init, &results);
+        assert!(out.ret_code == 0, "{name}: {}", out.error_message);
+        group.bench_function(name, |b| b.iter(|| invoke(black_box(air), black_box(&start.data), &[], &init, &results)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, big_values);
 criterion_main!(benches);

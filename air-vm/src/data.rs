@@ -47,6 +47,17 @@ pub struct Store {
     pub canons: CidMap<Rc<CanonResult>>,
 }
 
+/// Adds `other`'s entries to `map`, inserting the smaller map into the larger (a CID's
+/// content is the same on both sides, so either copy may stay).
+fn union<V>(map: &mut CidMap<V>, mut other: CidMap<V>) {
+    if other.len() > map.len() {
+        std::mem::swap(map, &mut other);
+    }
+    for (k, v) in other {
+        map.entry(k).or_insert(v);
+    }
+}
+
 /// Serializes a CID map in CID order.
 fn sorted<V: Serialize, S: serde::Serializer>(map: &CidMap<V>, s: S) -> Result<S::Ok, S::Error> {
     let mut entries: Vec<(&Cid, &V)> = map.iter().collect();
@@ -81,18 +92,10 @@ impl Store {
 
     /// Adds every record of `other` (records are immutable, so a union is enough).
     pub fn absorb(&mut self, other: Store) {
-        for (k, v) in other.values {
-            self.values.entry(k).or_insert(v);
-        }
-        for (k, v) in other.tetraplets {
-            self.tetraplets.entry(k).or_insert(v);
-        }
-        for (k, v) in other.results {
-            self.results.entry(k).or_insert(v);
-        }
-        for (k, v) in other.canons {
-            self.canons.entry(k).or_insert(v);
-        }
+        union(&mut self.values, other.values);
+        union(&mut self.tetraplets, other.tetraplets);
+        union(&mut self.results, other.results);
+        union(&mut self.canons, other.canons);
     }
 
     /// Checks that every record hashes to its CID and every reference resolves.
@@ -240,16 +243,22 @@ pub enum DataError {
 impl Data {
     /// Encodes the data with its envelope.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64);
+        // Encoded in place into a buffer sized for the values (the bulk of big data) and
+        // a generous allowance for the rest, so big values are not copied while it grows.
+        let store = &self.store;
+        let records = store.values.len() + store.tetraplets.len() + store.results.len() + store.canons.len();
+        let estimate = store.values.values().map(|v| v.len() + 48).sum::<usize>()
+            + 96 * (records + self.trace.state_count() + self.signatures.len())
+            + 256;
+        let mut out = Vec::with_capacity(estimate);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         let v = INTERPRETER_VERSION.as_bytes();
         out.push(v.len().min(255) as u8);
         out.extend_from_slice(&v[..v.len().min(255)]);
         let body = BodyRef { trace: &self.trace, store: &self.store, signatures: &self.signatures, last_call_id: self.last_call_id };
-        let body = postcard::to_stdvec(&body).unwrap_or_default();
-        out.extend_from_slice(&body);
-        out
+        // Writing into a Vec cannot fail, and every field serializes.
+        postcard::to_extend(&body, out).unwrap_or_default()
     }
 
     /// Decodes data; empty bytes are empty data. Checks that the store is consistent

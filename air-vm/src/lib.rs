@@ -39,6 +39,9 @@ pub struct RunParameters {
     pub secret_key: Option<[u8; 32]>,
     /// Whether the incoming data's signatures are checked. Off only for hand-built traces.
     pub check_signatures: bool,
+    /// How big the incoming data and the call results may be.
+    #[serde(default)]
+    pub size_limits: limits::SizeLimits,
 }
 
 /// A service's answer to a call request, fed back by the host.
@@ -125,18 +128,14 @@ fn prepare(
     if air.len() > MAX_AIR_SIZE_BYTES {
         return Err(PreparationError::SizeLimit(format!("the script has {} bytes; the limit is {MAX_AIR_SIZE_BYTES}", air.len())));
     }
-    if incoming_data.len() > MAX_DATA_SIZE_BYTES {
-        return Err(PreparationError::SizeLimit(format!(
-            "the incoming data has {} bytes; the limit is {MAX_DATA_SIZE_BYTES}",
-            incoming_data.len()
-        )));
+    let SizeLimits { data_bytes, call_result_bytes } = params.size_limits;
+    if incoming_data.len() > data_bytes {
+        return Err(PreparationError::SizeLimit(format!("the incoming data has {} bytes; the limit is {data_bytes}", incoming_data.len())));
     }
     for (id, r) in call_results {
-        let size = value::json_text(&r.result).len();
-        if size > MAX_CALL_RESULT_SIZE_BYTES {
-            return Err(PreparationError::SizeLimit(format!(
-                "call result {id} has {size} bytes; the limit is {MAX_CALL_RESULT_SIZE_BYTES}"
-            )));
+        let size = value::json_text_len(&r.result);
+        if size > call_result_bytes {
+            return Err(PreparationError::SizeLimit(format!("call result {id} has {size} bytes; the limit is {call_result_bytes}")));
         }
     }
     // The previous data is this peer's own; only what arrives is verified, and records

@@ -93,6 +93,7 @@ impl LocalNetwork {
             particle_id: self.particle_id.clone(),
             secret_key: if self.signatures { self.keys.get(current).map(KeyPair::secret) } else { None },
             check_signatures: self.signatures,
+            size_limits: Default::default(),
         }
     }
 

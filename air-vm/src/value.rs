@@ -116,7 +116,62 @@ pub struct Val {
 
 /// The compact JSON text of a value: the form that is hashed and stored.
 pub fn json_text(v: &Json) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+    // A string needing no escapes (the usual big value) is copied, not escaped byte by byte.
+    if let Json::String(s) = v
+        && !needs_escape(s)
+    {
+        let mut text = String::with_capacity(s.len() + 2);
+        text.push('"');
+        text.push_str(s);
+        text.push('"');
+        return text;
+    }
+    // Sized before writing: a big value is then held once, not in a buffer grown by doubling.
+    let mut text = Vec::with_capacity(json_text_len(v));
+    match serde_json::to_writer(&mut text, v) {
+        // serde_json writes valid UTF-8.
+        Ok(()) => String::from_utf8(text).unwrap_or_else(|_| "null".to_owned()),
+        Err(_) => "null".to_owned(),
+    }
+}
+
+/// The length of [`json_text`]`(v)`, counted without building the text.
+pub fn json_text_len(v: &Json) -> usize {
+    match v {
+        Json::String(s) => string_text_len(s),
+        Json::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_text_len).sum::<usize>(),
+        Json::Object(m) => 2 + m.len().saturating_sub(1) + m.iter().map(|(k, v)| string_text_len(k) + 1 + json_text_len(v)).sum::<usize>(),
+        scalar => written_len(scalar),
+    }
+}
+
+/// Whether serde_json escapes anything in `s` (control characters, quotes, backslashes).
+fn needs_escape(s: &str) -> bool {
+    // Chunks folded without early exit, so the scan is vectorized.
+    s.as_bytes().chunks(4096).any(|c| c.iter().fold(false, |found, &b| found | (b < 0x20) | (b == b'"') | (b == b'\\')))
+}
+
+fn string_text_len(s: &str) -> usize {
+    if needs_escape(s) { written_len(s) } else { s.len() + 2 }
+}
+
+/// The length of the compact JSON text of `v`, by writing it into a counter.
+fn written_len<T: Serialize + ?Sized>(v: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, v) {
+        Ok(()) => counter.0,
+        Err(_) => "null".len(),
+    }
 }
 
 /// The error object AIR code sees in `%last_error%` and `:error:`.
@@ -145,5 +200,38 @@ impl ErrorObject {
             m.insert("peer_id".into(), Json::from(p.clone()));
         }
         Json::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_json() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::from),
+            any::<i64>().prop_map(Json::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Json::from),
+            // Quotes, backslashes, control characters and non-ASCII all take their own paths.
+            "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é🦀]{0,12}".prop_map(Json::from),
+        ];
+        leaf.prop_recursive(3, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                prop::collection::vec(("[a-z\"\n]{0,4}", inner), 0..4).prop_map(|kv| Json::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The stored text is serde_json's compact text, and its length is counted exactly.
+        #[test]
+        fn json_text_is_the_compact_text_and_its_length_is_exact(v in any_json()) {
+            let expected = serde_json::to_string(&v).unwrap();
+            prop_assert_eq!(json_text_len(&v), expected.len());
+            prop_assert_eq!(json_text(&v), expected);
+        }
     }
 }

@@ -730,7 +730,7 @@ impl<'a> Interpreter<'a> {
                     self.cursor.index += 1;
                     self.next_peers.insert(triplet[0].to_owned());
                 } else if !waiting {
-                    self.request(triplet[1].to_owned(), triplet[2].to_owned(), &args);
+                    self.request(triplet[1].to_owned(), triplet[2].to_owned(), args);
                     self.cursor.index += 1;
                 }
                 self.complete = false;
@@ -749,7 +749,7 @@ impl<'a> Interpreter<'a> {
             },
             Recorded::Request => {
                 if local && !waiting {
-                    self.request(triplet[1].to_owned(), triplet[2].to_owned(), &args);
+                    self.request(triplet[1].to_owned(), triplet[2].to_owned(), args);
                 }
                 self.cursor.index += 1;
                 self.complete = false;
@@ -780,28 +780,34 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    fn request(&mut self, service_id: String, function_name: String, args: &[Resolved]) {
+    fn request(&mut self, service_id: String, function_name: String, args: Vec<Resolved>) {
         self.last_call_id += 1;
         let id = self.last_call_id;
-        let arguments = args.iter().map(|a| (*a.json()).clone()).collect();
         let tetraplets = args.iter().map(Resolved::tetraplets).collect();
+        // A value made for this call (a lens result) is moved into the request, not copied.
+        let arguments = args.into_iter().map(|a| Rc::try_unwrap(a.into_val().json).unwrap_or_else(|shared| (*shared).clone())).collect();
         self.requests.insert(id, CallRequest { service_id, function_name, arguments, tetraplets });
         self.put_state(State::Call(CallState::RequestSent { by: self.params.current_peer_id.clone(), call_id: Some(id) }));
     }
 
     /// The CID of the JSON array of the arguments, hashed as it is written.
     fn argument_hash(args: &[Resolved]) -> Cid {
-        let mut text = Vec::with_capacity(128);
-        text.extend_from_slice(b"arguments\0[");
+        use std::io::Write;
+        // Streamed into the hasher through a small buffer: big arguments are never copied whole.
+        let mut hasher = blake3::Hasher::new();
+        let mut text = std::io::BufWriter::with_capacity(512, &mut hasher);
+        // Writing into a hasher cannot fail.
+        let _ = text.write_all(b"arguments\0[");
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
-                text.push(b',');
+                let _ = text.write_all(b",");
             }
-            // Writing JSON into a vector cannot fail.
             let _ = serde_json::to_writer(&mut text, &*a.json());
         }
-        text.push(b']');
-        Cid(*blake3::hash(&text).as_bytes())
+        let _ = text.write_all(b"]");
+        let _ = text.flush();
+        drop(text);
+        Cid(*hasher.finalize().as_bytes())
     }
 
     fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], [peer, service, function]: [&str; 3], result: CallResult) -> Step {
@@ -906,7 +912,12 @@ impl<'a> Interpreter<'a> {
     fn put_val(&mut self, v: &Val) -> CanonElement {
         let value = match self.value_cids.get(&Rc::as_ptr(&v.json)) {
             Some(cid) => *cid,
-            None => self.store.put_value(json_text(&v.json)),
+            None => {
+                let cid = self.store.put_value(json_text(&v.json));
+                // Cached, so a canon over this value uses it instead of parsing its text.
+                self.remember_value(cid, v.json.clone());
+                cid
+            }
         };
         let tetraplet = match self.tetraplet_cids.get(&Rc::as_ptr(&v.tetraplet)) {
             Some(cid) => *cid,

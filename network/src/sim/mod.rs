@@ -401,6 +401,7 @@ impl<'n> Simulation<'n> {
             particle_id: h.id.clone(),
             secret_key: Some(self.net.peers[peer].key.secret()),
             check_signatures: true,
+            size_limits: Default::default(),
         }
     }
 
