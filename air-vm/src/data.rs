@@ -6,7 +6,7 @@
 //! reported with both versions instead of as garbage.
 
 use crate::trace::{CallState, CanonElement, CanonResult, CanonState, ServiceResult, State, Trace};
-use crate::value::{Cid, CidMap, Tetraplet};
+use crate::value::{Cid, CidMap, Tetraplet, hash_concat};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -61,7 +61,7 @@ fn union<V>(map: &mut CidMap<V>, mut other: CidMap<V>) {
 /// Serializes a CID map in CID order.
 fn sorted<V: Serialize, S: serde::Serializer>(map: &CidMap<V>, s: S) -> Result<S::Ok, S::Error> {
     let mut entries: Vec<(&Cid, &V)> = map.iter().collect();
-    entries.sort_unstable_by_key(|(k, _)| **k);
+    entries.sort_unstable_by_key(|&(cid, _)| cid);
     s.collect_map(entries)
 }
 
@@ -178,39 +178,22 @@ impl Store {
     }
 }
 
-// CIDs of records: BLAKE3 over a length-prefixed encoding of their fields, written
-// straight into the hasher (hashing is on the hot path of every replayed call).
-
-fn hasher(kind: &str) -> blake3::Hasher {
-    let mut h = blake3::Hasher::new();
-    h.update(kind.as_bytes());
-    h.update(&[0]);
-    h
-}
-
-fn field(h: &mut blake3::Hasher, bytes: &[u8]) {
-    h.update(&(bytes.len() as u64).to_le_bytes());
-    h.update(bytes);
-}
+// CIDs of records: BLAKE3 over their kind and a length-prefixed encoding of their fields
+// (hashing is on the hot path of every replayed call and every record received).
 
 pub fn tetraplet_cid(t: &Tetraplet) -> Cid {
-    let mut h = hasher("tetraplet");
-    for f in [&t.peer_pk, &t.service_id, &t.function_name, &t.lens] {
-        field(&mut h, f.as_bytes());
-    }
-    Cid(*h.finalize().as_bytes())
+    let fields = [&t.peer_pk, &t.service_id, &t.function_name, &t.lens].map(|f| f.as_bytes());
+    let lens = fields.map(|f| (f.len() as u64).to_le_bytes());
+    Cid(hash_concat(&[b"tetraplet\0", &lens[0], fields[0], &lens[1], fields[1], &lens[2], fields[2], &lens[3], fields[3]]))
 }
 
 pub fn result_cid(r: &ServiceResult) -> Cid {
-    let mut h = hasher("result");
-    for c in [r.value, r.argument_hash, r.tetraplet] {
-        h.update(&c.0);
-    }
-    Cid(*h.finalize().as_bytes())
+    Cid(hash_concat(&[b"result\0", &r.value.0, &r.argument_hash.0, &r.tetraplet.0]))
 }
 
 pub fn canon_cid(c: &CanonResult) -> Cid {
-    let mut h = hasher("canon");
+    let mut h = blake3::Hasher::new();
+    h.update(b"canon\0");
     h.update(&c.tetraplet.0);
     match c.base {
         None => h.update(&[0]),

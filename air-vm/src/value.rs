@@ -29,8 +29,24 @@ impl Tetraplet {
 }
 
 /// A content identifier: the BLAKE3 hash of a record's canonical bytes.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cid(#[serde(with = "fixed_bytes")] pub [u8; 32]);
+
+/// Byte order, decided by the first eight bytes read as one big-endian number (hashes
+/// rarely share them) instead of a byte-by-byte comparison: CIDs are sorted on every
+/// encoding and are the keys of ordered maps.
+impl Ord for Cid {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let prefix = |c: &Cid| u64::from_be_bytes([c.0[0], c.0[1], c.0[2], c.0[3], c.0[4], c.0[5], c.0[6], c.0[7]]);
+        prefix(self).cmp(&prefix(other)).then_with(|| self.0[8..].cmp(&other.0[8..]))
+    }
+}
+
+impl PartialOrd for Cid {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// Hashes a [`Cid`] by taking its first bytes: CIDs are already uniformly distributed,
 /// so hashing them again (as the default SipHash would) is wasted work.
@@ -83,16 +99,32 @@ pub(crate) mod fixed_bytes {
 impl Cid {
     /// Hash `bytes` in the domain `kind`, so records of different kinds never share a CID.
     pub fn of(kind: &str, bytes: &[u8]) -> Cid {
-        let mut h = blake3::Hasher::new();
-        h.update(kind.as_bytes());
-        h.update(&[0]);
-        h.update(bytes);
-        Cid(*h.finalize().as_bytes())
+        Cid(hash_concat(&[kind.as_bytes(), &[0], bytes]))
     }
 
     pub fn to_hex(self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// BLAKE3 of `parts` concatenated. Most records are small: assembled on the stack they are
+/// hashed in one call, which skips the incremental hasher's bookkeeping; longer ones stream.
+pub(crate) fn hash_concat(parts: &[&[u8]]) -> [u8; 32] {
+    const SMALL: usize = 256;
+    if parts.iter().map(|p| p.len()).sum::<usize>() <= SMALL {
+        let mut buf = [0u8; SMALL];
+        let mut len = 0;
+        for p in parts {
+            buf[len..len + p.len()].copy_from_slice(p);
+            len += p.len();
+        }
+        return *blake3::hash(&buf[..len]).as_bytes();
+    }
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        h.update(p);
+    }
+    *h.finalize().as_bytes()
 }
 
 impl fmt::Debug for Cid {
@@ -226,6 +258,14 @@ mod tests {
     }
 
     proptest! {
+        /// CIDs order as their bytes do.
+        #[test]
+        fn cids_order_as_their_bytes(a in any::<[u8; 32]>(), b in any::<[u8; 32]>(), shared in 0usize..32) {
+            let mut b = b;
+            b[..shared].copy_from_slice(&a[..shared]);
+            prop_assert_eq!(Cid(a).cmp(&Cid(b)), a.cmp(&b));
+        }
+
         /// The stored text is serde_json's compact text, and its length is counted exactly.
         #[test]
         fn json_text_is_the_compact_text_and_its_length_is_exact(v in any_json()) {

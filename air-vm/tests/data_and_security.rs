@@ -290,3 +290,45 @@ fn a_snapshot_with_a_wrong_length_is_rejected() {
     assert!(out.error_message.contains("says it has 2 elements but has 1"), "{}", out.error_message);
     assert_eq!(out.data, prev);
 }
+
+/// The CIDs are part of the data format: each is BLAKE3 over the layout the book gives,
+/// for small records (hashed in one call) and big ones (hashed as a stream) alike.
+#[test]
+fn cids_are_blake3_over_the_documented_layouts() {
+    use air_vm::data::{result_cid, tetraplet_cid};
+    use air_vm::value::{Cid, Tetraplet};
+    let blake3 = |bytes: &[u8]| Cid(*blake3::hash(bytes).as_bytes());
+
+    for text in [r#"{"a":1}"#.to_owned(), format!("\"{}\"", "x".repeat(5000))] {
+        assert_eq!(Cid::of("json", text.as_bytes()), blake3(&[b"json\0", text.as_bytes()].concat()));
+    }
+    for lens in [".$.a".to_owned(), format!(".$.{}", "k".repeat(3000))] {
+        let t = Tetraplet { peer_pk: "12D3KooWpeer".into(), service_id: "srv".into(), function_name: "f".into(), lens };
+        let mut layout = b"tetraplet\0".to_vec();
+        for field in [&t.peer_pk, &t.service_id, &t.function_name, &t.lens] {
+            layout.extend_from_slice(&(field.len() as u64).to_le_bytes());
+            layout.extend_from_slice(field.as_bytes());
+        }
+        assert_eq!(tetraplet_cid(&t), blake3(&layout));
+    }
+
+    // A result names its value, the hash of its arguments' JSON array, and its tetraplet.
+    let net = LocalNetwork::new(&["init"]);
+    let air = r#"(call %init_peer_id% ("s" "f") [1 "two" [] true] x)"#;
+    let big = "y".repeat(100_000);
+    let run = net.run(&format!(r#"(seq {air} (call %init_peer_id% ("s" "g") ["{big}"]))"#), "init", &mut |_: &str, _: &CallRequest| {
+        CallResult::ok(json!("r"))
+    });
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    let data = Data::from_bytes(&run.data["init"]).unwrap();
+    let mut argument_hashes: Vec<Cid> = data.store.results.values().map(|r| r.argument_hash).collect();
+    argument_hashes.sort();
+    let mut expected = vec![blake3(b"arguments\0[1,\"two\",[],true]"), blake3(format!("arguments\0[\"{big}\"]").as_bytes())];
+    expected.sort();
+    assert_eq!(argument_hashes, expected);
+    for (cid, r) in &data.store.results {
+        let layout = [b"result\0".as_slice(), &r.value.0, &r.argument_hash.0, &r.tetraplet.0].concat();
+        assert_eq!(result_cid(r), blake3(&layout));
+        assert_eq!(*cid, result_cid(r));
+    }
+}

@@ -66,6 +66,36 @@ fn address_long(parts: &[&[u8]]) -> [u8; 16] {
     out
 }
 
+/// The text of a call's arguments on its way into a hash: small ones (the usual case) are
+/// gathered on the stack and hashed in one call; big ones stream into a hasher instead of
+/// being copied whole.
+struct ArgumentText {
+    buf: [u8; 256],
+    len: usize,
+    hasher: Option<blake3::Hasher>,
+}
+
+impl std::io::Write for ArgumentText {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => {
+                let h = self.hasher.get_or_insert_with(blake3::Hasher::new);
+                h.update(&self.buf[..self.len]).update(bytes);
+                self.len = 0;
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// CIDs by the address of a cached value.
 type AddressMap<T> = HashMap<*const T, Cid, std::hash::BuildHasherDefault<AddressHasher>>;
 
@@ -793,10 +823,8 @@ impl<'a> Interpreter<'a> {
     /// The CID of the JSON array of the arguments, hashed as it is written.
     fn argument_hash(args: &[Resolved]) -> Cid {
         use std::io::Write;
-        // Streamed into the hasher through a small buffer: big arguments are never copied whole.
-        let mut hasher = blake3::Hasher::new();
-        let mut text = std::io::BufWriter::with_capacity(512, &mut hasher);
-        // Writing into a hasher cannot fail.
+        let mut text = ArgumentText { buf: [0; 256], len: 0, hasher: None };
+        // Writing into memory or a hasher cannot fail.
         let _ = text.write_all(b"arguments\0[");
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
@@ -805,9 +833,11 @@ impl<'a> Interpreter<'a> {
             let _ = serde_json::to_writer(&mut text, &*a.json());
         }
         let _ = text.write_all(b"]");
-        let _ = text.flush();
-        drop(text);
-        Cid(*hasher.finalize().as_bytes())
+        let rest = &text.buf[..text.len];
+        Cid(match text.hasher {
+            None => *blake3::hash(rest).as_bytes(),
+            Some(mut h) => *h.update(rest).finalize().as_bytes(),
+        })
     }
 
     fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], [peer, service, function]: [&str; 3], result: CallResult) -> Step {
