@@ -143,7 +143,50 @@ impl fmt::Display for Cid {
 #[derive(Debug, Clone)]
 pub struct Val {
     pub json: Rc<Json>,
-    pub tetraplet: Rc<Tetraplet>,
+    origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+enum Origin {
+    /// The value's tetraplet.
+    Whole(Rc<Tetraplet>),
+    /// The value is element `index` of an array with this tetraplet, so its lens gains
+    /// `.$.[index]`. Built only when looked at: a fold over an array binds every element,
+    /// and most iterations never look at where it came from.
+    Element(Rc<Tetraplet>, u32),
+}
+
+impl Val {
+    pub fn new(json: Rc<Json>, tetraplet: Rc<Tetraplet>) -> Val {
+        Val { json, origin: Origin::Whole(tetraplet) }
+    }
+
+    /// Element `index` (`json`) of an array whose tetraplet is `array`.
+    pub fn element(json: Rc<Json>, array: Rc<Tetraplet>, index: u32) -> Val {
+        Val { json, origin: Origin::Element(array, index) }
+    }
+
+    pub fn tetraplet(&self) -> Rc<Tetraplet> {
+        match &self.origin {
+            Origin::Whole(t) => t.clone(),
+            Origin::Element(array, index) => {
+                let mut t = (**array).clone();
+                t.lens.push_str(".$.[");
+                t.lens.push_str(&index.to_string());
+                t.lens.push(']');
+                Rc::new(t)
+            }
+        }
+    }
+
+    /// The tetraplet when the value carries it whole, so that a cache keyed by its
+    /// address can find it.
+    pub fn shared_tetraplet(&self) -> Option<&Rc<Tetraplet>> {
+        match &self.origin {
+            Origin::Whole(t) => Some(t),
+            Origin::Element(..) => None,
+        }
+    }
 }
 
 /// The compact JSON text of a value: the form that is hashed and stored.

@@ -199,6 +199,35 @@ fn lenses_reach_into_values_and_record_the_path_in_the_tetraplet() {
     assert_eq!(t[1][0].lens, ".$.a.[0]");
 }
 
+/// A fold over an array binds each element with the array's origin and `.$.[index]`
+/// added to its lens, through nested folds, lenses, streams and canons.
+#[test]
+fn fold_elements_carry_the_arrays_origin_with_their_index() {
+    let net = net();
+    let air = net.expand(
+        r#"(seq (call %init_peer_id% ("s" "grid") [] g)
+           (seq (fold g row
+                  (seq (fold row x
+                         (seq (ap x $cells) (next x)))
+                       (next row)))
+           (seq (canon %init_peer_id% $cells #cells)
+                (fold g row
+                  (seq (call %init_peer_id% ("s" "report") [row row.$.[1] #cells]) (next row))))))"#,
+    );
+    let r = net.run(&air, "init", &mut |p: &str, r: &CallRequest| {
+        if r.function_name == "grid" { CallResult::ok(json!([[1, 2], [3, 4]])) } else { report_services(p, r) }
+    });
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(reports(&r), vec![json!([[1, 2], 2, [1, 2, 3, 4]]), json!([[3, 4], 4, [1, 2, 3, 4]])]);
+    let calls: Vec<_> = r.calls.iter().filter(|c| c.request.function_name == "report").collect();
+    let lenses = |call: usize, arg: usize| -> Vec<String> { calls[call].request.tetraplets[arg].iter().map(|t| t.lens.clone()).collect() };
+    assert_eq!(lenses(1, 0), [".$.[1]"]);
+    assert_eq!(lenses(1, 1), [".$.[1].$.[1]"]);
+    assert_eq!(lenses(0, 2), [".$.[0].$.[0]", ".$.[0].$.[1]", ".$.[1].$.[0]", ".$.[1].$.[1]"]);
+    let origin = &calls[1].request.tetraplets[0][0];
+    assert_eq!((origin.peer_pk.as_str(), origin.service_id.as_str(), origin.function_name.as_str()), (net.id("init").as_str(), "s", "grid"));
+}
+
 #[test]
 fn a_lens_error_is_catchable() {
     let net = net();

@@ -102,7 +102,7 @@ impl CanonValue {
             .loaded()
             .iter()
             .filter(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null)) == key)
-            .map(|e| Val { json: Rc::new(e.json.get("value").cloned().unwrap_or(Json::Null)), tetraplet: e.tetraplet.clone() })
+            .map(|e| Val::new(Rc::new(e.json.get("value").cloned().unwrap_or(Json::Null)), e.tetraplet()))
             .collect();
         CanonValue::new(elements, self.tetraplet.clone(), false)
     }

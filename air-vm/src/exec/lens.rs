@@ -99,7 +99,7 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
         };
         lens_text.push_str(&step.text());
     }
-    Ok(Resolved::One(Val { json: Rc::new(json.clone()), tetraplet: Rc::new(val.tetraplet.with_lens(&lens_text)) }))
+    Ok(Resolved::One(Val::new(Rc::new(json.clone()), Rc::new(val.tetraplet().with_lens(&lens_text)))))
 }
 
 fn length(base: Resolved) -> Result<Resolved, Flow> {
@@ -107,11 +107,11 @@ fn length(base: Resolved) -> Result<Resolved, Flow> {
         Resolved::Canon(c) if c.is_map => (c.key_count(), c.tetraplet.clone()),
         Resolved::Canon(c) => (c.len(), c.tetraplet.clone()),
         Resolved::One(v) => match &*v.json {
-            Json::Array(a) => (a.len(), v.tetraplet.clone()),
+            Json::Array(a) => (a.len(), v.tetraplet()),
             other => return Err(Catchable::LengthOfNotArray(short(other)).into()),
         },
     };
-    Ok(Resolved::One(Val { json: Rc::new(Json::from(n)), tetraplet: Rc::new(tetraplet.with_lens(".length")) }))
+    Ok(Resolved::One(Val::new(Rc::new(Json::from(n)), Rc::new(tetraplet.with_lens(".length")))))
 }
 
 /// The entries a fold over a canon map visits: each key once, with its last value,

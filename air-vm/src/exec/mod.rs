@@ -24,7 +24,6 @@ pub use env::CanonValue;
 use env::{Bound, Env, StreamValue};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::rc::Rc;
 
 /// A position in the trace tree: a subtrace, an index in it, and the subtrace's address.
@@ -325,15 +324,15 @@ impl Resolved {
 
     fn tetraplets(&self) -> Vec<Tetraplet> {
         match self {
-            Resolved::One(v) => vec![(*v.tetraplet).clone()],
-            Resolved::Canon(c) => c.loaded().iter().map(|e| (*e.tetraplet).clone()).collect(),
+            Resolved::One(v) => vec![(*v.tetraplet()).clone()],
+            Resolved::Canon(c) => c.loaded().iter().map(|e| (*e.tetraplet()).clone()).collect(),
         }
     }
 
     fn into_val(self) -> Val {
         match self {
             Resolved::One(v) => v,
-            Resolved::Canon(c) => Val { json: c.json(), tetraplet: c.tetraplet.clone() },
+            Resolved::Canon(c) => Val::new(c.json(), c.tetraplet.clone()),
         }
     }
 }
@@ -646,9 +645,9 @@ impl<'a> Interpreter<'a> {
     // ----- values -----
 
     fn resolve(&self, v: &Value) -> Result<Got<Resolved>, Flow> {
-        let literal = |json: Json| Ok(Got::Ready(Resolved::One(Val { json: Rc::new(json), tetraplet: self.literal.clone() })));
+        let literal = |json: Json| Ok(Got::Ready(Resolved::One(Val::new(Rc::new(json), self.literal.clone()))));
         match v {
-            Value::InitPeerId => Ok(Got::Ready(Resolved::One(Val { json: self.init_peer_id.clone(), tetraplet: self.literal.clone() }))),
+            Value::InitPeerId => Ok(Got::Ready(Resolved::One(Val::new(self.init_peer_id.clone(), self.literal.clone())))),
             Value::Timestamp => literal(Json::from(self.params.timestamp)),
             Value::Ttl => literal(Json::from(self.params.ttl)),
             Value::String(s) => literal(Json::from(&**s)),
@@ -657,12 +656,12 @@ impl<'a> Interpreter<'a> {
             Value::Bool(b) => literal(Json::from(*b)),
             Value::EmptyArray => literal(Json::Array(Vec::new())),
             Value::LastError(lens) => {
-                let base = Val { json: Rc::new(self.last_error.to_json()), tetraplet: self.literal.clone() };
+                let base = Val::new(Rc::new(self.last_error.to_json()), self.literal.clone());
                 self.apply_lens(Resolved::One(base), lens.as_ref()).map(Got::Ready)
             }
             Value::Error(lens) => {
                 let obj = self.error.as_ref().map(|(o, _)| o.clone()).unwrap_or_else(ErrorObject::none);
-                let base = Val { json: Rc::new(obj.to_json()), tetraplet: self.literal.clone() };
+                let base = Val::new(Rc::new(obj.to_json()), self.literal.clone());
                 self.apply_lens(Resolved::One(base), lens.as_ref()).map(Got::Ready)
             }
             Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
@@ -796,7 +795,7 @@ impl<'a> Interpreter<'a> {
                 let stored = self.verify_replay(result, &args, triplet)?;
                 let json = self.load_value(stored.value)?;
                 let tetraplet = self.load_tetraplet(stored.tetraplet)?;
-                self.set_output(c.output, output, Val { json, tetraplet })?;
+                self.set_output(c.output, output, Val::new(json, tetraplet))?;
                 self.cursor.index += 1;
                 Ok(())
             }
@@ -858,7 +857,7 @@ impl<'a> Interpreter<'a> {
             self.put_state(State::Call(CallState::Executed { result: cid, output }));
             let json = self.remember_value(value, Rc::new(result.result));
             let tetraplet = self.remember_tetraplet(tetraplet_cid, Rc::new(tetraplet));
-            self.set_output(c.output, output, Val { json, tetraplet })?;
+            self.set_output(c.output, output, Val::new(json, tetraplet))?;
             self.cursor.index += 1;
             Ok(())
         } else {
@@ -949,9 +948,9 @@ impl<'a> Interpreter<'a> {
                 cid
             }
         };
-        let tetraplet = match self.tetraplet_cids.get(&Rc::as_ptr(&v.tetraplet)) {
+        let tetraplet = match v.shared_tetraplet().and_then(|t| self.tetraplet_cids.get(&Rc::as_ptr(t))) {
             Some(cid) => *cid,
-            None => self.store.put_tetraplet(&v.tetraplet),
+            None => self.store.put_tetraplet(&v.tetraplet()),
         };
         CanonElement { value, tetraplet }
     }
@@ -1000,7 +999,7 @@ impl<'a> Interpreter<'a> {
             other => return Err(Catchable::StreamMapError(format!("a map key must be a string or an integer, not {other}")).into()),
         };
         let entry = serde_json::json!({ "key": key, "value": *value.json });
-        let val = Val { json: Rc::new(entry), tetraplet: value.tetraplet };
+        let val = Val::new(Rc::new(entry), value.tetraplet());
         self.ap_state(|this| this.push_stream(ap.map, val))
     }
 
@@ -1063,7 +1062,7 @@ impl<'a> Interpreter<'a> {
                     let key = env::map_key_string(e.json.get("key").unwrap_or(&Json::Null));
                     m.entry(key).or_insert_with(|| e.json.get("value").cloned().unwrap_or(Json::Null));
                 }
-                self.set_scalar(c.dest, Bound::Val(Val { json: Rc::new(Json::Object(m)), tetraplet: canon.tetraplet.clone() }))
+                self.set_scalar(c.dest, Bound::Val(Val::new(Rc::new(Json::Object(m)), canon.tetraplet.clone())))
             }
             _ => self.set_scalar(c.dest, Bound::Canon(Rc::new(canon))),
         }
@@ -1114,7 +1113,7 @@ impl<'a> Interpreter<'a> {
                 .cloned()
                 .unwrap_or_else(|| Rc::new(self.store.tetraplets.get(cid).cloned().unwrap_or_else(|| Tetraplet::literal(""))))
         };
-        self.store.canon_elements(record).iter().map(|e| Val { json: value(&e.value), tetraplet: tetraplet(&e.tetraplet) }).collect()
+        self.store.canon_elements(record).iter().map(|e| Val::new(value(&e.value), tetraplet(&e.tetraplet))).collect()
     }
 
     /// Whether the running `canon` snapshots a stream map (the record itself does not say).
@@ -1170,7 +1169,8 @@ impl<'a> Interpreter<'a> {
                 let items = match ready!(self, self.resolve(other)) {
                     Resolved::Canon(c) if c.is_map => Items::Fixed(Rc::new(lens::canon_map_entries(&c))),
                     Resolved::Canon(c) => Items::Canon(c),
-                    Resolved::One(v) if v.json.is_array() => Items::Array(v),
+                    // Its tetraplet taken whole once, not rebuilt for each element.
+                    Resolved::One(v) if v.json.is_array() => Items::Array(Val::new(v.json.clone(), v.tetraplet())),
                     Resolved::One(v) => return Err(Catchable::FoldIteratesOverNonArray(v.json.to_string()).into()),
                 };
                 let empty = match &items {
@@ -1264,10 +1264,7 @@ impl<'a> Interpreter<'a> {
             Items::Canon(c) => c.loaded().get(ctx.position).map(|v| (v.clone(), None)),
             Items::Array(v) => {
                 let x = v.json.as_array()?.get(ctx.position)?;
-                let mut tetraplet = (*v.tetraplet).clone();
-                let _ = write!(tetraplet.lens, ".$.[{}]", ctx.position);
-                let tetraplet = Rc::new(tetraplet);
-                Some((Val { json: Rc::new(x.clone()), tetraplet }, None))
+                Some((Val::element(Rc::new(x.clone()), v.tetraplet(), u32::try_from(ctx.position).ok()?), None))
             }
             Items::Stream(items) => {
                 let index = *items.order.get(ctx.position)?;
