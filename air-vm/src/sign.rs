@@ -11,7 +11,7 @@
 use crate::data::{Data, Signature, Store};
 use crate::trace::{CallState, CanonState, State, Trace};
 use crate::value::Cid;
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use std::collections::BTreeMap;
 
 /// Protobuf prefix of an Ed25519 public key (field 1 = key type 1, field 2 = 32 bytes),
@@ -118,7 +118,12 @@ pub type Produced = BTreeMap<String, Vec<Cid>>;
 /// the peer it is attributed to. Signatures that `trusted` (data this peer already
 /// accepted, with its sets) holds for the same results are not checked again: most of
 /// a particle's signatures arrive many times.
+///
+/// The signatures are checked together, as one batch (about twice as fast as one by
+/// one); a batch of one checks the same equation, so every peer accepts the same
+/// signatures however many arrive together.
 pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(&Data, &Produced)>) -> Result<(), String> {
+    let mut batch: Vec<(&String, VerifyingKey, ed25519_dalek::Signature, [u8; 32])> = Vec::new();
     for (peer, cids) in sets {
         let sig = data.signatures.get(peer).ok_or_else(|| format!("results attributed to peer {peer} carry no signature of that peer"))?;
         if let Some((t, t_sets)) = trusted
@@ -128,11 +133,20 @@ pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(
             continue;
         }
         let key = public_key_of(peer).ok_or_else(|| format!("{peer} is not an Ed25519 peer ID, so its results cannot be checked"))?;
-        let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
-        key.verify(&message(cids, particle_id), &sig)
-            .map_err(|_| format!("the signature of peer {peer} does not cover its results in this particle (forged or replayed data)"))?;
+        batch.push((peer, key, ed25519_dalek::Signature::from_bytes(&sig.0), message(cids, particle_id)));
     }
-    Ok(())
+    let check = |entries: &[(&String, VerifyingKey, ed25519_dalek::Signature, [u8; 32])]| {
+        let messages: Vec<&[u8]> = entries.iter().map(|e| e.3.as_slice()).collect();
+        let signatures: Vec<_> = entries.iter().map(|e| e.2).collect();
+        let keys: Vec<_> = entries.iter().map(|e| e.1).collect();
+        ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+    };
+    if batch.is_empty() || check(&batch) {
+        return Ok(());
+    }
+    // Some signature is bad: find it, to name its peer.
+    let bad = batch.iter().find(|e| !check(std::slice::from_ref(e))).map_or("?", |e| e.0.as_str());
+    Err(format!("the signature of peer {bad} does not cover its results in this particle (forged or replayed data)"))
 }
 
 /// Picks, for each peer with results in the merged trace, the signature (from `prev` or

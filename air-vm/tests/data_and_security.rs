@@ -332,3 +332,32 @@ fn cids_are_blake3_over_the_documented_layouts() {
         assert_eq!(*cid, result_cid(r));
     }
 }
+
+/// Signatures arriving together are checked as a batch; one bad signature among good
+/// ones is still found and its peer named.
+#[test]
+fn one_bad_signature_among_many_is_found_and_named() {
+    let names: Vec<String> = std::iter::once("init".to_owned()).chain((1..=6).map(|i| format!("q{i}"))).collect();
+    let net = LocalNetwork::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let producers: Vec<String> = (1..=6).map(|i| net.id(&format!("q{i}"))).collect();
+    let air = r#"(seq (call %init_peer_id% ("s" "peers") [] ps)
+                    (fold ps p (par (seq (call p ("s" "work") [p] $r) (call %init_peer_id% ("s" "collect") [])) (next p))))"#;
+    let run = net.run(air, "init", &mut |_: &str, r: &CallRequest| {
+        if r.function_name == "peers" { CallResult::ok(json!(producers)) } else { CallResult::ok(json!("done")) }
+    });
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    let full = run.data["init"].clone();
+    let observer = net.params("init", "q1");
+    let genuine = invoke(air, &[], &full, &observer, &BTreeMap::new());
+    assert_eq!(genuine.ret_code, 0, "{}", genuine.error_message);
+
+    let bad_peer = net.id("q4");
+    let mut data = Data::from_bytes(&full).unwrap();
+    data.signatures.get_mut(&bad_peer).unwrap().0[10] ^= 1;
+    let out = invoke(air, &[], &data.to_bytes(), &observer, &BTreeMap::new());
+    assert_eq!(out.ret_code, 9, "{}", out.error_message);
+    assert!(out.error_message.contains(&format!("the signature of peer {bad_peer} does not cover")), "{}", out.error_message);
+    for other in producers.iter().filter(|p| **p != bad_peer) {
+        assert!(!out.error_message.contains(other.as_str()), "{}", out.error_message);
+    }
+}

@@ -225,7 +225,10 @@ fn fold_elements_carry_the_arrays_origin_with_their_index() {
     assert_eq!(lenses(1, 1), [".$.[1].$.[1]"]);
     assert_eq!(lenses(0, 2), [".$.[0].$.[0]", ".$.[0].$.[1]", ".$.[1].$.[0]", ".$.[1].$.[1]"]);
     let origin = &calls[1].request.tetraplets[0][0];
-    assert_eq!((origin.peer_pk.as_str(), origin.service_id.as_str(), origin.function_name.as_str()), (net.id("init").as_str(), "s", "grid"));
+    assert_eq!(
+        (origin.peer_pk.as_str(), origin.service_id.as_str(), origin.function_name.as_str()),
+        (net.id("init").as_str(), "s", "grid")
+    );
 }
 
 #[test]
