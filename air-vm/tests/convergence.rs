@@ -99,6 +99,13 @@ proptest! {
     }
 
     #[test]
+    fn an_empty_trace_is_the_identity_of_merging(nodes in prop::collection::vec(node(), 0..6), seed in any::<u64>()) {
+        let (a, empty) = (view(&nodes, seed), Trace::default());
+        prop_assert_eq!(merge_traces(&a, &empty).unwrap(), a.clone());
+        prop_assert_eq!(merge_traces(&empty, &a).unwrap(), a);
+    }
+
+    #[test]
     fn merging_is_associative_and_order_free_up_to_fold_order(nodes in prop::collection::vec(node(), 0..6), s1 in any::<u64>(), s2 in any::<u64>(), s3 in any::<u64>()) {
         let (a, b, c) = (view(&nodes, s1), view(&nodes, s2), view(&nodes, s3));
         let left = merge_traces(&merge_traces(&a, &b).unwrap(), &c).unwrap();

@@ -241,6 +241,8 @@ pub struct Interpreter<'a> {
     /// Values and tetraplets already loaded from the store in this run.
     parsed: CidMap<Rc<Json>>,
     tetraplets: CidMap<Rc<Tetraplet>>,
+    /// The tetraplet of the last call result this run stored, with its CID.
+    last_result_tetraplet: Option<(Rc<Tetraplet>, Cid)>,
     /// The CIDs of the values and tetraplets above, by address: a value taken from the
     /// store (or put into it) is not serialized and hashed again when a canon records
     /// it. The caches keep every such value alive, so an address is never reused.
@@ -370,6 +372,7 @@ impl<'a> Interpreter<'a> {
             init_peer_id: Rc::new(Json::from(params.init_peer_id.clone())),
             parsed: CidMap::default(),
             tetraplets: CidMap::default(),
+            last_result_tetraplet: None,
             value_cids: AddressMap::default(),
             tetraplet_cids: AddressMap::default(),
             produced: Vec::new(),
@@ -840,10 +843,8 @@ impl<'a> Interpreter<'a> {
     }
 
     fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], [peer, service, function]: [&str; 3], result: CallResult) -> Step {
-        let tetraplet =
-            Tetraplet { peer_pk: peer.to_owned(), service_id: service.to_owned(), function_name: function.to_owned(), lens: String::new() };
+        let (tetraplet, tetraplet_cid) = self.result_tetraplet([peer, service, function]);
         let argument_hash = Self::argument_hash(args);
-        let tetraplet_cid = self.store.put_tetraplet(&tetraplet);
         let peer = tetraplet.peer_pk.clone();
         if result.ret_code == 0 {
             let value = self.store.put_value(json_text(&result.result));
@@ -856,7 +857,6 @@ impl<'a> Interpreter<'a> {
             };
             self.put_state(State::Call(CallState::Executed { result: cid, output }));
             let json = self.remember_value(value, Rc::new(result.result));
-            let tetraplet = self.remember_tetraplet(tetraplet_cid, Rc::new(tetraplet));
             self.set_output(c.output, output, Val::new(json, tetraplet))?;
             self.cursor.index += 1;
             Ok(())
@@ -869,6 +869,23 @@ impl<'a> Interpreter<'a> {
             self.cursor.index += 1;
             Err(self.service_error(&failure, peer).into())
         }
+    }
+
+    /// The tetraplet of a result of `peer`'s `service.function`, stored. The results fed
+    /// back in one run usually all come from one function, so the last one is reused
+    /// rather than built and hashed again.
+    fn result_tetraplet(&mut self, [peer, service, function]: [&str; 3]) -> (Rc<Tetraplet>, Cid) {
+        if let Some((t, cid)) = &self.last_result_tetraplet
+            && (t.peer_pk.as_str(), t.service_id.as_str(), t.function_name.as_str()) == (peer, service, function)
+        {
+            return (t.clone(), *cid);
+        }
+        let t =
+            Tetraplet { peer_pk: peer.to_owned(), service_id: service.to_owned(), function_name: function.to_owned(), lens: String::new() };
+        let cid = self.store.put_tetraplet(&t);
+        let t = self.remember_tetraplet(cid, Rc::new(t));
+        self.last_result_tetraplet = Some((t.clone(), cid));
+        (t, cid)
     }
 
     fn service_error(&self, failure: &Json, peer_id: String) -> Catchable {
