@@ -6,8 +6,6 @@
 //! optional lens; doing this by hand gives precise, friendly error messages.
 //! Variable names are interned here, so tokens already carry final AST values.
 
-use std::collections::HashMap;
-
 use logos::Logos;
 
 use super::ast::{Accessor, Lens, LensKind, Number, Span, Value, Var, VarId, VarKind};
@@ -34,10 +32,33 @@ enum Raw {
     #[token("\"", string_end)]
     Str,
     /// Anything else up to a delimiter. `[...]` groups are included so that lenses such as
-    /// `x.$.[0]` stay one word; the closing `]` is optional so that a missing one is
-    /// reported inside the lens rather than as a stray bracket.
-    #[regex(r#"[^\s()\[\]";]+(\[[^\s()\[\]";]*\]?[^\s()\[\]";]*)*"#)]
+    /// `x.$.[0]` stay one word (the callback takes them); the closing `]` is optional so
+    /// that a missing one is reported inside the lens rather than as a stray bracket.
+    #[regex(r#"[^\s()\[\]";]+"#, word_end)]
     Word,
+}
+
+/// Extends a word over the `[...]` groups that follow it, giving the pattern
+/// `[^delimiters]+ ( \[ [^delimiters]* \]? [^delimiters]* )*` (as one regex it made
+/// the lexer slower).
+fn word_end(lex: &mut logos::Lexer<'_, Raw>) {
+    let rest = lex.remainder();
+    let mut end = 0;
+    while rest[end..].starts_with('[') {
+        end = word_run(rest, end + 1);
+        if rest[end..].starts_with(']') {
+            end = word_run(rest, end + 1);
+        }
+    }
+    lex.bump(end);
+}
+
+/// The end of the run of non-delimiters in `text` from `from`.
+fn word_run(text: &str, from: usize) -> usize {
+    text[from..]
+        .char_indices()
+        .find(|&(_, c)| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"' | ';'))
+        .map_or(text.len(), |(n, _)| from + n)
 }
 
 /// Consumes a string literal's body; on a missing closing quote, consumes the rest of the
@@ -115,7 +136,23 @@ impl Keyword {
 
     /// The keyword spelled `word`, if any.
     pub(crate) fn from_word(word: &str) -> Option<Keyword> {
-        Keyword::ALL.into_iter().find(|k| k.as_str() == word)
+        Some(match word {
+            "call" => Keyword::Call,
+            "ap" => Keyword::Ap,
+            "canon" => Keyword::Canon,
+            "seq" => Keyword::Seq,
+            "par" => Keyword::Par,
+            "xor" => Keyword::Xor,
+            "match" => Keyword::Match,
+            "mismatch" => Keyword::Mismatch,
+            "fold" => Keyword::Fold,
+            "next" => Keyword::Next,
+            "new" => Keyword::New,
+            "never" => Keyword::Never,
+            "null" => Keyword::Null,
+            "fail" => Keyword::Fail,
+            _ => return None,
+        })
     }
 }
 
@@ -137,7 +174,7 @@ pub(crate) type Spanned = (usize, Token, usize);
 /// Interns variable names (sigil included) in order of first appearance.
 #[derive(Debug, Default)]
 struct Interner<'a> {
-    ids: HashMap<&'a str, VarId>,
+    ids: rustc_hash::FxHashMap<&'a str, VarId>,
     names: Vec<Box<str>>,
 }
 
