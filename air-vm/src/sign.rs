@@ -10,7 +10,7 @@
 
 use crate::data::{Data, Signature, Store};
 use crate::trace::{CallState, CanonState, State, Trace};
-use crate::value::Cid;
+use crate::value::{Cid, CidMap};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use std::collections::BTreeMap;
 
@@ -69,30 +69,36 @@ pub fn produced(data: &Data) -> BTreeMap<String, Vec<Cid>> {
 
 /// Like [`produced`], for a trace whose records are spread over several stores.
 pub fn produced_in(trace: &Trace, stores: &[&Store]) -> BTreeMap<String, Vec<Cid>> {
-    let mut out: BTreeMap<&str, Vec<Cid>> = BTreeMap::new();
-    let tetraplet = |cid: &Cid| stores.iter().find_map(|s| s.tetraplets.get(cid)).map(|t| t.peer_pk.as_str());
+    // Grouped by producing tetraplet first (a CID is a cheap key, and most results share
+    // a few tetraplets), then by the tetraplets' peers.
+    let mut by_tetraplet: CidMap<Vec<Cid>> = CidMap::default();
     for states in &trace.subtraces {
         for s in states {
-            let (cid, peer) = match s {
+            let (cid, tetraplet) = match s {
                 State::Call(CallState::Executed { result, .. } | CallState::Failed { result }) => {
-                    (*result, stores.iter().find_map(|s| s.results.get(result)).and_then(|r| tetraplet(&r.tetraplet)))
+                    (*result, stores.iter().find_map(|s| s.results.get(result)).map(|r| r.tetraplet))
                 }
                 State::Canon(CanonState::Executed { result }) => {
-                    (*result, stores.iter().find_map(|s| s.canons.get(result)).and_then(|c| tetraplet(&c.tetraplet)))
+                    (*result, stores.iter().find_map(|s| s.canons.get(result)).map(|c| c.tetraplet))
                 }
                 _ => continue,
             };
-            if let Some(peer) = peer {
-                out.entry(peer).or_default().push(cid);
+            if let Some(tetraplet) = tetraplet {
+                by_tetraplet.entry(tetraplet).or_default().push(cid);
             }
         }
     }
-    out.into_iter()
-        .map(|(peer, mut cids)| {
-            cids.sort_unstable();
-            (peer.to_owned(), cids)
-        })
-        .collect()
+    let mut out: BTreeMap<String, Vec<Cid>> = BTreeMap::new();
+    for (tetraplet, cids) in by_tetraplet {
+        if let Some(t) = stores.iter().find_map(|s| s.tetraplets.get(&tetraplet)) {
+            out.entry(t.peer_pk.clone()).or_default().extend(cids);
+        }
+    }
+    // Sorted, so the order the groups were visited in does not matter.
+    for cids in out.values_mut() {
+        cids.sort_unstable();
+    }
+    out
 }
 
 /// The bytes a peer signs: a digest of its sorted CIDs and the particle ID (signing a
