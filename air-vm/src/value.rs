@@ -166,6 +166,11 @@ impl Val {
         Val { json, origin: Origin::Element(array, index) }
     }
 
+    /// Another value with this one's origin (a stream map entry holding this value).
+    pub fn with_json(&self, json: Rc<Json>) -> Val {
+        Val { json, origin: self.origin.clone() }
+    }
+
     pub fn tetraplet(&self) -> Rc<Tetraplet> {
         match &self.origin {
             Origin::Whole(t) => t.clone(),

@@ -1016,7 +1016,7 @@ impl<'a> Interpreter<'a> {
             other => return Err(Catchable::StreamMapError(format!("a map key must be a string or an integer, not {other}")).into()),
         };
         let entry = serde_json::json!({ "key": key, "value": *value.json });
-        let val = Val::new(Rc::new(entry), value.tetraplet());
+        let val = value.with_json(Rc::new(entry));
         self.ap_state(|this| this.push_stream(ap.map, val))
     }
 
