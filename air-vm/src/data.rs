@@ -6,7 +6,7 @@
 //! reported with both versions instead of as garbage.
 
 use crate::trace::{CallState, CanonElement, CanonResult, CanonState, ServiceResult, State, Trace};
-use crate::value::{Cid, CidMap, Tetraplet, hash_concat};
+use crate::value::{Cid, CidMap, SmallHasher, Tetraplet, hash_concat};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -192,20 +192,17 @@ pub fn result_cid(r: &ServiceResult) -> Cid {
 }
 
 pub fn canon_cid(c: &CanonResult) -> Cid {
-    let mut h = blake3::Hasher::new();
-    h.update(b"canon\0");
-    h.update(&c.tetraplet.0);
+    let mut h = SmallHasher::new();
+    h.update(b"canon\0").update(&c.tetraplet.0);
     match c.base {
         None => h.update(&[0]),
         Some(base) => h.update(&[1]).update(&base.0),
     };
-    h.update(&c.len.to_le_bytes());
-    h.update(&(c.elements.len() as u64).to_le_bytes());
+    h.update(&c.len.to_le_bytes()).update(&(c.elements.len() as u64).to_le_bytes());
     for e in &c.elements {
-        h.update(&e.value.0);
-        h.update(&e.tetraplet.0);
+        h.update(&e.value.0).update(&e.tetraplet.0);
     }
-    Cid(*h.finalize().as_bytes())
+    Cid(h.finalize())
 }
 
 /// Why bytes could not be read as particle data.

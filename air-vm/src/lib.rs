@@ -160,9 +160,11 @@ fn prepare(
 
 fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
     let Prepared { script, mut prev, incoming, sets } = p;
-    let merged = if incoming.trace.state_count() == 0 {
-        // Nothing arrived (a round of call results): merging with an empty trace gives the
-        // previous trace back (a law the convergence tests check), so it is taken as is.
+    // Nothing arrived: a round of call results.
+    let nothing_arrived = incoming.trace.state_count() == 0;
+    let merged = if nothing_arrived {
+        // Merging with an empty trace gives the previous trace back (a law the convergence
+        // tests check), so it is taken as is.
         let mut trace = std::mem::take(&mut prev.trace);
         trace.canonicalize();
         Ok(trace)
@@ -178,8 +180,8 @@ fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: 
     };
     // The signatures to keep, and (when computed on the way) what each peer produced in
     // the merged trace.
-    let signatures = if incoming.trace.state_count() == 0 {
-        // Nothing arrived (a round of call results): the signatures are the ones we had.
+    let signatures = if nothing_arrived {
+        // The signatures are the ones we had.
         Ok((prev.signatures.clone(), None))
     } else if let Some((prev_sets, incoming_sets)) = &sets {
         sign::merge_signatures((&prev, prev_sets), (&incoming, incoming_sets), &trace, &params.current_peer_id)

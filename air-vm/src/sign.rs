@@ -129,7 +129,9 @@ pub type Produced = BTreeMap<String, Vec<Cid>>;
 /// one); a batch of one checks the same equation, so every peer accepts the same
 /// signatures however many arrive together.
 pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(&Data, &Produced)>) -> Result<(), String> {
-    let mut batch: Vec<(&String, VerifyingKey, ed25519_dalek::Signature, [u8; 32])> = Vec::new();
+    // Per signature to check: its peer, key, signature and signed message.
+    type Pending<'a> = (&'a String, VerifyingKey, ed25519_dalek::Signature, [u8; 32]);
+    let mut batch: Vec<Pending> = Vec::new();
     for (peer, cids) in sets {
         let sig = data.signatures.get(peer).ok_or_else(|| format!("results attributed to peer {peer} carry no signature of that peer"))?;
         if let Some((t, t_sets)) = trusted
@@ -141,7 +143,7 @@ pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(
         let key = public_key_of(peer).ok_or_else(|| format!("{peer} is not an Ed25519 peer ID, so its results cannot be checked"))?;
         batch.push((peer, key, ed25519_dalek::Signature::from_bytes(&sig.0), message(cids, particle_id)));
     }
-    let check = |entries: &[(&String, VerifyingKey, ed25519_dalek::Signature, [u8; 32])]| {
+    let check = |entries: &[Pending]| {
         let messages: Vec<&[u8]> = entries.iter().map(|e| e.3.as_slice()).collect();
         let signatures: Vec<_> = entries.iter().map(|e| e.2).collect();
         let keys: Vec<_> = entries.iter().map(|e| e.1).collect();

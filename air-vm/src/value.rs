@@ -107,24 +107,63 @@ impl Cid {
     }
 }
 
-/// BLAKE3 of `parts` concatenated. Most records are small: assembled on the stack they are
-/// hashed in one call, which skips the incremental hasher's bookkeeping; longer ones stream.
+/// BLAKE3 of `parts` concatenated.
 pub(crate) fn hash_concat(parts: &[&[u8]]) -> [u8; 32] {
-    const SMALL: usize = 256;
-    if parts.iter().map(|p| p.len()).sum::<usize>() <= SMALL {
-        let mut buf = [0u8; SMALL];
-        let mut len = 0;
-        for p in parts {
-            buf[len..len + p.len()].copy_from_slice(p);
-            len += p.len();
-        }
-        return *blake3::hash(&buf[..len]).as_bytes();
-    }
-    let mut h = blake3::Hasher::new();
+    let mut h = SmallHasher::new();
     for p in parts {
         h.update(p);
     }
-    *h.finalize().as_bytes()
+    h.finalize()
+}
+
+/// BLAKE3 over bytes fed in pieces. Most inputs (records, addresses, argument lists) are
+/// small: gathered on the stack, they are hashed in one call, which skips the incremental
+/// hasher's bookkeeping. Longer ones spill into an incremental hasher, so a big input is
+/// never copied whole. The hash is the same either way.
+pub(crate) struct SmallHasher {
+    buf: [u8; 256],
+    len: usize,
+    spilled: Option<blake3::Hasher>,
+}
+
+impl SmallHasher {
+    pub(crate) fn new() -> Self {
+        SmallHasher { buf: [0; 256], len: 0, spilled: None }
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) -> &mut Self {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => {
+                self.spilled.get_or_insert_with(blake3::Hasher::new).update(&self.buf[..self.len]).update(bytes);
+                self.len = 0;
+            }
+        }
+        self
+    }
+
+    pub(crate) fn finalize(self) -> [u8; 32] {
+        let rest = &self.buf[..self.len];
+        match self.spilled {
+            None => *blake3::hash(rest).as_bytes(),
+            Some(mut h) => *h.update(rest).finalize().as_bytes(),
+        }
+    }
+}
+
+/// Writing into the hasher, for text produced by a serializer (it cannot fail).
+impl std::io::Write for SmallHasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl fmt::Debug for Cid {

@@ -239,43 +239,10 @@ fn description_errors_say_what_and_where() {
     assert!(err(effect).contains("line 4, column 10: unknown effect `ssh` (known: curl)"), "{}", err(effect));
 }
 
-/// Fan out over `n` relays in parallel and join on all their answers at the client.
-pub fn fan_out_script() -> &'static str {
-    r#"
-(seq
-  (seq
-    (seq
-      (call %init_peer_id% ("getDataSrv" "-relay-") [] -relay-)
-      (call %init_peer_id% ("getDataSrv" "peers") [] peers))
-    (call %init_peer_id% ("op" "array_length") [peers] n))
-  (seq
-    (fold peers p
-      (par
-        (seq
-          (call -relay- ("op" "noop") [])
-          (seq
-            (call p ("op" "identity") [p] $answers)
-            (seq
-              (call -relay- ("op" "noop") [])
-              (call %init_peer_id% ("op" "noop") []))))
-        (next p)))
-    (new $seen
-      (seq
-        (fold $answers a
-          (seq
-            (seq
-              (ap a $seen)
-              (canon %init_peer_id% $seen #seen))
-            (xor
-              (match #seen.length n
-                (null))
-              (next a)))
-          (never))
-        (seq
-          (canon %init_peer_id% $seen #all)
-          (call %init_peer_id% ("callbackSrv" "response") [#all.length]))))))
-"#
-}
+/// Fan out over the relays in parallel and join on all their answers at the client (the
+/// compiler's `join` pattern: one snapshot of the growing stream per answer). The
+/// simulator benchmark runs the same script.
+const FAN_OUT_JOIN: &str = include_str!("fan_out_join.air");
 
 fn fan_out(peers: usize) -> Report {
     let mut toml = String::new();
@@ -289,7 +256,7 @@ fn fan_out(peers: usize) -> Report {
     let client = net.index_of_name("me").unwrap();
     Simulation::new(
         &net,
-        RunSpec { script: fan_out_script().to_owned(), client, data, ttl_ms: 600_000, particle_id: "fan".into() },
+        RunSpec { script: FAN_OUT_JOIN.to_owned(), client, data, ttl_ms: 600_000, particle_id: "fan".into() },
         &mut NoExternalServices,
     )
     .run()

@@ -18,7 +18,7 @@ use crate::syntax::print::instruction_text;
 use crate::trace::{
     CallState, CanonElement, CanonResult, CanonState, FoldIteration, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
 };
-use crate::value::{Cid, CidMap, ErrorObject, Tetraplet, Val, json_text};
+use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, Tetraplet, Val, json_text};
 use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
 use env::{Bound, Env, StreamValue};
@@ -35,64 +35,14 @@ struct Cursor {
 }
 
 fn address(parts: &[&[u8]]) -> [u8; 16] {
-    // Assembled on the stack and hashed in one call: addresses are made for every `par`
-    // and fold iteration replayed, and the incremental hasher costs more than the hash.
-    let mut buf = [0u8; 128];
-    let mut len = 0;
+    // Addresses are made for every `par` and fold iteration replayed: hashed from the stack.
+    let mut h = SmallHasher::new();
     for p in parts {
-        let end = len + 4 + p.len();
-        if end > buf.len() {
-            return address_long(parts);
-        }
-        buf[len..len + 4].copy_from_slice(&(p.len() as u32).to_le_bytes());
-        buf[len + 4..end].copy_from_slice(p);
-        len = end;
+        h.update(&(p.len() as u32).to_le_bytes()).update(p);
     }
     let mut out = [0; 16];
-    out.copy_from_slice(&blake3::hash(&buf[..len]).as_bytes()[..16]);
+    out.copy_from_slice(&h.finalize()[..16]);
     out
-}
-
-/// [`address`] for parts too long for its buffer (the same bytes hashed).
-fn address_long(parts: &[&[u8]]) -> [u8; 16] {
-    let mut h = blake3::Hasher::new();
-    for p in parts {
-        h.update(&(p.len() as u32).to_le_bytes());
-        h.update(p);
-    }
-    let mut out = [0; 16];
-    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
-    out
-}
-
-/// The text of a call's arguments on its way into a hash: small ones (the usual case) are
-/// gathered on the stack and hashed in one call; big ones stream into a hasher instead of
-/// being copied whole.
-struct ArgumentText {
-    buf: [u8; 256],
-    len: usize,
-    hasher: Option<blake3::Hasher>,
-}
-
-impl std::io::Write for ArgumentText {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
-            Some(room) => {
-                room.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            None => {
-                let h = self.hasher.get_or_insert_with(blake3::Hasher::new);
-                h.update(&self.buf[..self.len]).update(bytes);
-                self.len = 0;
-            }
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// CIDs by the address of a cached value.
@@ -824,22 +774,17 @@ impl<'a> Interpreter<'a> {
 
     /// The CID of the JSON array of the arguments, hashed as it is written.
     fn argument_hash(args: &[Resolved]) -> Cid {
-        use std::io::Write;
-        let mut text = ArgumentText { buf: [0; 256], len: 0, hasher: None };
-        // Writing into memory or a hasher cannot fail.
-        let _ = text.write_all(b"arguments\0[");
+        let mut text = SmallHasher::new();
+        text.update(b"arguments\0[");
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
-                let _ = text.write_all(b",");
+                text.update(b",");
             }
+            // Writing into the hasher cannot fail.
             let _ = serde_json::to_writer(&mut text, &*a.json());
         }
-        let _ = text.write_all(b"]");
-        let rest = &text.buf[..text.len];
-        Cid(match text.hasher {
-            None => *blake3::hash(rest).as_bytes(),
-            Some(mut h) => *h.update(rest).finalize().as_bytes(),
-        })
+        text.update(b"]");
+        Cid(text.finalize())
     }
 
     fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], [peer, service, function]: [&str; 3], result: CallResult) -> Step {
