@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 pub const MAGIC: &[u8; 8] = b"AQUADATA";
 /// Version of the data format this VM writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Version of this interpreter, recorded in the data it writes.
 pub const INTERPRETER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -146,6 +146,9 @@ impl Store {
             for e in &c.elements {
                 self.need_value(e.value)?;
                 self.need_tetraplet(e.tetraplet)?;
+                if let Some(key) = e.key {
+                    self.need_value(key)?;
+                }
             }
         }
         Ok(())
@@ -201,6 +204,10 @@ pub fn canon_cid(c: &CanonResult) -> Cid {
     h.update(&c.len.to_le_bytes()).update(&(c.elements.len() as u64).to_le_bytes());
     for e in &c.elements {
         h.update(&e.value.0).update(&e.tetraplet.0);
+        match e.key {
+            None => h.update(&[0]),
+            Some(key) => h.update(&[1]).update(&key.0),
+        };
     }
     Cid(h.finalize())
 }

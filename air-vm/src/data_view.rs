@@ -38,7 +38,10 @@ pub(crate) fn data_to_json(d: &Data) -> Json {
             State::Canon(CanonState::Executed { result }) => {
                 let c = d.store.canons.get(result);
                 json!({ "canon": {
-                    "values": c.map(|c| d.store.canon_elements(c).iter().map(|e| value(&e.value)).collect::<Vec<_>>()),
+                    "values": c.map(|c| d.store.canon_elements(c).iter().map(|e| match &e.key {
+                        None => value(&e.value),
+                        Some(key) => json!({ "key": value(key), "value": value(&e.value) }),
+                    }).collect::<Vec<_>>()),
                     "tetraplet": c.map(|c| tetraplet(&c.tetraplet)),
                     "cid": result.to_hex(),
                 } })

@@ -204,4 +204,8 @@ pub struct CanonResult {
 pub struct CanonElement {
     pub value: Cid,
     pub tetraplet: Cid,
+    /// In a canon map, the CID of the entry's key (a JSON string or integer). The value
+    /// is referred to by its own CID rather than copied into a `{"key", "value"}` object,
+    /// so a value put into a map is stored once.
+    pub key: Option<Cid>,
 }

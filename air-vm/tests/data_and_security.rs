@@ -196,7 +196,7 @@ fn data_round_trips_through_bytes_and_has_a_json_view() {
     let data = Data::from_bytes(&from_a).unwrap();
     assert_eq!(Data::from_bytes(&data.to_bytes()).unwrap(), data);
     let view = data.to_json();
-    assert_eq!(view["format_version"], json!(2));
+    assert_eq!(view["format_version"], json!(3));
     assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
 }
 
@@ -295,7 +295,7 @@ fn a_snapshot_with_a_wrong_length_is_rejected() {
 /// for small records (hashed in one call) and big ones (hashed as a stream) alike.
 #[test]
 fn cids_are_blake3_over_the_documented_layouts() {
-    use air_vm::data::{result_cid, tetraplet_cid};
+    use air_vm::data::{canon_cid, result_cid, tetraplet_cid};
     use air_vm::value::{Cid, Tetraplet};
     let blake3 = |bytes: &[u8]| Cid(*blake3::hash(bytes).as_bytes());
 
@@ -331,6 +331,40 @@ fn cids_are_blake3_over_the_documented_layouts() {
         assert_eq!(result_cid(r), blake3(&layout));
         assert_eq!(*cid, result_cid(r));
     }
+
+    // A canon names its tetraplet, its base, its length and each element's value and
+    // tetraplet; an element of a canon map names its key too, stored as a JSON value.
+    let air = r#"(seq (seq (ap ("k" 1) %m) (ap (2 "v") %m))
+                      (seq (canon %init_peer_id% %m #%m) (seq (ap 3 $s) (canon %init_peer_id% $s #s))))"#;
+    let run = net.run(air, "init", &mut |_: &str, _: &CallRequest| CallResult::ok(json!(null)));
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    let data = Data::from_bytes(&run.data["init"]).unwrap();
+    let mut keys = Vec::new();
+    for (cid, c) in &data.store.canons {
+        let mut layout = [b"canon\0".as_slice(), &c.tetraplet.0].concat();
+        match c.base {
+            None => layout.push(0),
+            Some(base) => layout.extend([&[1][..], &base.0].concat()),
+        }
+        layout.extend(c.len.to_le_bytes());
+        layout.extend((c.elements.len() as u64).to_le_bytes());
+        for e in &c.elements {
+            layout.extend([e.value.0, e.tetraplet.0].concat());
+            match e.key {
+                None => layout.push(0),
+                Some(key) => {
+                    layout.push(1);
+                    layout.extend(key.0);
+                    keys.push(data.store.values[&key].clone());
+                }
+            }
+        }
+        assert_eq!(*cid, canon_cid(c));
+        assert_eq!(canon_cid(c), blake3(&layout));
+    }
+    assert_eq!(data.store.canons.len(), 2);
+    keys.sort();
+    assert_eq!(keys, ["\"k\"", "2"]);
 }
 
 /// Signatures arriving together are checked as a batch; one bad signature among good

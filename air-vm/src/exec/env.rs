@@ -27,17 +27,24 @@ pub enum Bound {
 pub struct CanonValue {
     /// The stored snapshot, when the elements are still to be loaded from it.
     record: Option<Rc<CanonResult>>,
-    elements: OnceCell<Vec<Val>>,
+    elements: OnceCell<Elements>,
     pub tetraplet: Rc<Tetraplet>,
-    /// True for a canon map: elements are `{"key", "value"}` objects.
+    /// True for a canon map: every element has a key.
     pub is_map: bool,
     /// The JSON the canon stands for, built when first needed.
     json: OnceCell<Rc<Json>>,
 }
 
+/// A canon's elements; for a canon map, each element's key at the same index.
+#[derive(Debug, Default)]
+pub struct Elements {
+    pub values: Vec<Val>,
+    pub keys: Vec<Rc<Json>>,
+}
+
 impl CanonValue {
     /// A canon whose elements are at hand.
-    pub fn new(elements: Vec<Val>, tetraplet: Rc<Tetraplet>, is_map: bool) -> Self {
+    pub fn new(elements: Elements, tetraplet: Rc<Tetraplet>, is_map: bool) -> Self {
         CanonValue { record: None, elements: OnceCell::from(elements), tetraplet, is_map, json: OnceCell::new() }
     }
 
@@ -48,49 +55,84 @@ impl CanonValue {
 
     pub fn len(&self) -> usize {
         match (self.elements.get(), &self.record) {
-            (Some(e), _) => e.len(),
+            (Some(e), _) => e.values.len(),
             (None, Some(r)) => r.len as usize,
             (None, None) => 0,
         }
     }
 
     /// Loads the elements with `load`, once.
-    pub fn load(&self, load: &dyn Fn(&CanonResult) -> Vec<Val>) -> &[Val] {
-        self.elements.get_or_init(|| self.record.as_deref().map(load).unwrap_or_default())
+    pub fn load(&self, load: &dyn Fn(&CanonResult) -> Elements) -> &[Val] {
+        &self.elements.get_or_init(|| self.record.as_deref().map(load).unwrap_or_default()).values
     }
 
     /// The elements; the interpreter loads them (see `Interpreter::resolve`) before any
     /// use but `.length`.
     pub fn loaded(&self) -> &[Val] {
-        self.elements.get().map_or(&[], Vec::as_slice)
+        self.elements.get().map_or(&[], |e| e.values.as_slice())
+    }
+
+    /// A canon map's loaded elements with their keys (as strings: keys are compared so).
+    pub fn entries(&self) -> impl Iterator<Item = (String, &Val)> {
+        let (values, keys) = self.elements.get().map_or((&[][..], &[][..]), |e| (e.values.as_slice(), e.keys.as_slice()));
+        keys.iter().map(|k| map_key_string(k)).zip(values)
+    }
+
+    /// A canon map's element `i` as the `{"key", "value"}` object a fold visits.
+    pub fn entry_object(&self, i: usize) -> Option<Val> {
+        let e = self.elements.get()?;
+        Some(entry_object(e.keys.get(i)?, e.values.get(i)?))
     }
 
     /// As an argument: an array of values, or for a map an object from each key to
-    /// the array of its values.
+    /// the array of its values (keys in order of first appearance).
     pub fn json(&self) -> Rc<Json> {
-        self.json
-            .get_or_init(|| {
-                let elements = self.loaded();
-                Rc::new(if self.is_map {
-                    let mut m = serde_json::Map::new();
-                    for e in elements {
-                        let key = map_key_string(e.json.get("key").unwrap_or(&Json::Null));
-                        let value = e.json.get("value").cloned().unwrap_or(Json::Null);
-                        if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
-                            a.push(value);
-                        }
-                    }
-                    Json::Object(m)
-                } else {
-                    Json::Array(elements.iter().map(|e| (*e.json).clone()).collect())
-                })
-            })
-            .clone()
+        self.json.get_or_init(|| Rc::new(self.build_json())).clone()
+    }
+
+    /// The JSON as an owned value for a call request; built afresh unless already built,
+    /// so the request holds the only copy.
+    pub fn to_owned_json(&self) -> Json {
+        self.json.get().map_or_else(|| self.build_json(), |j| (**j).clone())
+    }
+
+    fn build_json(&self) -> Json {
+        if self.is_map {
+            let mut m = serde_json::Map::new();
+            for (key, value) in self.entries() {
+                if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
+                    a.push((*value.json).clone());
+                }
+            }
+            Json::Object(m)
+        } else {
+            Json::Array(self.loaded().iter().map(|e| (*e.json).clone()).collect())
+        }
+    }
+
+    /// Writes the text of [`CanonValue::json`] without building it, for hashing.
+    pub fn write_json(&self, w: impl std::io::Write) -> serde_json::Result<()> {
+        if let Some(json) = self.json.get() {
+            return serde_json::to_writer(w, &**json);
+        }
+        if !self.is_map {
+            return serde_json::to_writer(w, &self.loaded().iter().map(|e| &*e.json).collect::<Vec<&Json>>());
+        }
+        let mut groups: Vec<(String, Vec<&Json>)> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (key, value) in self.entries() {
+            let i = *index.entry(key.clone()).or_insert_with(|| {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            });
+            groups[i].1.push(&value.json);
+        }
+        serde_json::to_writer(w, &MapText(&groups))
     }
 
     /// Number of distinct keys of a canon map.
     pub fn key_count(&self) -> usize {
-        let mut keys: Vec<String> = self.loaded().iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
+        let mut keys: Vec<String> = self.entries().map(|(k, _)| k).collect();
         keys.sort_unstable();
         keys.dedup();
         keys.len()
@@ -98,14 +140,27 @@ impl CanonValue {
 
     /// For a canon map: the values of `key`, as a canon stream.
     pub fn map_values(&self, key: &str) -> CanonValue {
-        let elements = self
-            .loaded()
-            .iter()
-            .filter(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null)) == key)
-            .map(|e| Val::new(Rc::new(e.json.get("value").cloned().unwrap_or(Json::Null)), e.tetraplet()))
-            .collect();
-        CanonValue::new(elements, self.tetraplet.clone(), false)
+        let values = self.entries().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect();
+        CanonValue::new(Elements { values, keys: Vec::new() }, self.tetraplet.clone(), false)
     }
+}
+
+/// A canon map's groups, serialized as the object [`CanonValue::json`] builds.
+struct MapText<'a>(&'a [(String, Vec<&'a Json>)]);
+
+impl serde::Serialize for MapText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// A map entry as the `{"key", "value"}` object folds and iterators see; it keeps the
+/// value's origin. Built only when visited, so a map does not hold a copy of each value.
+pub fn entry_object(key: &Rc<Json>, value: &Val) -> Val {
+    let mut object = serde_json::Map::new();
+    object.insert("key".into(), (**key).clone());
+    object.insert("value".into(), (*value.json).clone());
+    value.with_json(Rc::new(Json::Object(object)))
 }
 
 /// Map keys are strings or integers; both are compared as their string form.
@@ -129,6 +184,8 @@ struct Binding {
 pub struct StreamValue {
     pub val: Val,
     pub key: ValueKey,
+    /// In a stream map, the entry's key.
+    pub map_key: Option<Rc<Json>>,
 }
 
 #[derive(Debug, Default)]
@@ -258,5 +315,52 @@ impl Env {
         }
         inst.values.push(value);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(keys: &[Json], values: &[Json]) -> CanonValue {
+        let tetraplet = Rc::new(Tetraplet::literal("peer"));
+        let values = values.iter().map(|v| Val::new(Rc::new(v.clone()), tetraplet.clone())).collect();
+        let keys: Vec<Rc<Json>> = keys.iter().cloned().map(Rc::new).collect();
+        let is_map = !keys.is_empty();
+        CanonValue::new(Elements { values, keys }, tetraplet, is_map)
+    }
+
+    fn written(c: &CanonValue) -> String {
+        let mut text = Vec::new();
+        c.write_json(&mut text).unwrap();
+        String::from_utf8(text).unwrap()
+    }
+
+    /// Argument hashes are taken over the written text, and must not depend on whether the
+    /// canon's JSON was built before.
+    #[test]
+    fn a_canon_is_written_as_the_text_of_its_json() {
+        let keys = [json!("b"), json!(1), json!("a"), json!("b"), json!("1")];
+        let values = [json!({"x": [1, 2]}), json!("one"), json!(null), json!(2.5), json!("\"quoted\"")];
+        for c in [canon(&keys, &values), canon(&[], &values), canon(&[], &[])] {
+            let before = written(&c);
+            let json = c.json();
+            assert_eq!(before, serde_json::to_string(&*json).unwrap());
+            assert_eq!(written(&c), before);
+            assert_eq!(c.to_owned_json(), *json);
+        }
+        // Keys in order of first appearance, integer and string forms of a key merged.
+        assert_eq!(written(&canon(&keys, &values)), r#"{"b":[{"x":[1,2]},2.5],"1":["one","\"quoted\""],"a":[null]}"#);
+    }
+
+    #[test]
+    fn a_fold_over_a_canon_map_sees_key_value_objects_with_the_values_origin() {
+        let c = canon(&[json!("k"), json!(7)], &[json!([1]), json!("v")]);
+        let entry = c.entry_object(1).unwrap();
+        assert_eq!(*entry.json, json!({"key": 7, "value": "v"}));
+        assert_eq!(entry.tetraplet(), c.loaded()[1].tetraplet());
+        assert_eq!(c.key_count(), 2);
+        assert_eq!(*c.map_values("7").json(), json!(["v"]));
     }
 }

@@ -1,6 +1,6 @@
 //! Lenses: `.length` and paths like `.$.a.[0].[x]` applied to values and canons.
 
-use super::env::{Bound, CanonValue, map_key_string};
+use super::env::{Bound, CanonValue};
 use super::{Flow, Interpreter, Resolved};
 use crate::errors::Catchable;
 use crate::syntax::ast::{Accessor, Lens, LensKind};
@@ -117,14 +117,12 @@ fn length(base: Resolved) -> Result<Resolved, Flow> {
 /// The entries a fold over a canon map visits: each key once, with its last value,
 /// ordered by the position of that last value.
 pub(super) fn canon_map_entries(c: &CanonValue) -> Vec<Val> {
-    let keys: Vec<String> = c.loaded().iter().map(|e| map_key_string(e.json.get("key").unwrap_or(&Json::Null))).collect();
-    let mut out = Vec::new();
-    for (i, e) in c.loaded().iter().enumerate() {
-        if !keys[i + 1..].contains(&keys[i]) {
-            out.push(e.clone());
-        }
-    }
-    out
+    let keys: Vec<String> = c.entries().map(|(k, _)| k).collect();
+    let mut seen = std::collections::HashSet::new();
+    // Walking back, the first time a key is seen is its last value.
+    let mut last: Vec<usize> = (0..keys.len()).rev().filter(|&i| seen.insert(&keys[i])).collect();
+    last.reverse();
+    last.into_iter().filter_map(|i| c.entry_object(i)).collect()
 }
 
 /// A value shortened for messages.

@@ -21,7 +21,7 @@ use crate::trace::{
 use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, Tetraplet, Val, json_text};
 use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
-use env::{Bound, Env, StreamValue};
+use env::{Bound, Elements, Env, StreamValue};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
@@ -278,6 +278,23 @@ impl Resolved {
         match self {
             Resolved::One(v) => vec![(*v.tetraplet()).clone()],
             Resolved::Canon(c) => c.loaded().iter().map(|e| (*e.tetraplet()).clone()).collect(),
+        }
+    }
+
+    /// The value as owned JSON for a call request: a value made for this call (a lens
+    /// result, a canon's JSON) is moved, not copied.
+    fn into_json(self) -> Json {
+        match self {
+            Resolved::One(v) => Rc::try_unwrap(v.json).unwrap_or_else(|shared| (*shared).clone()),
+            Resolved::Canon(c) => c.to_owned_json(),
+        }
+    }
+
+    /// Writes the value's JSON text, building nothing.
+    fn write_json(&self, w: impl std::io::Write) -> serde_json::Result<()> {
+        match self {
+            Resolved::One(v) => serde_json::to_writer(w, &*v.json),
+            Resolved::Canon(c) => c.write_json(w),
         }
     }
 
@@ -610,12 +627,12 @@ impl<'a> Interpreter<'a> {
             Value::EmptyArray => literal(Json::Array(Vec::new())),
             Value::LastError(lens) => {
                 let base = Val::new(Rc::new(self.last_error.to_json()), self.literal.clone());
-                self.apply_lens(Resolved::One(base), lens.as_ref()).map(Got::Ready)
+                self.apply_lens(Resolved::One(base), lens.as_deref()).map(Got::Ready)
             }
             Value::Error(lens) => {
                 let obj = self.error.as_ref().map(|(o, _)| o.clone()).unwrap_or_else(ErrorObject::none);
                 let base = Val::new(Rc::new(obj.to_json()), self.literal.clone());
-                self.apply_lens(Resolved::One(base), lens.as_ref()).map(Got::Ready)
+                self.apply_lens(Resolved::One(base), lens.as_deref()).map(Got::Ready)
             }
             Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
                 let bound = match self.env.get(var.id, self.name(*var)) {
@@ -627,14 +644,14 @@ impl<'a> Interpreter<'a> {
                     Bound::Val(v) => Resolved::One(v),
                     Bound::Canon(c) => {
                         // Everything but the length of a canon stream needs its elements.
-                        let length_only = matches!(lens, Some(ast::Lens { kind: ast::LensKind::Length, .. })) && !c.is_map;
+                        let length_only = matches!(lens.as_deref(), Some(ast::Lens { kind: ast::LensKind::Length, .. })) && !c.is_map;
                         if !length_only {
                             c.load(&|r| self.load_elements(r));
                         }
                         Resolved::Canon(c)
                     }
                 };
-                match self.apply_lens(base, lens.as_ref()) {
+                match self.apply_lens(base, lens.as_deref()) {
                     // An accessor naming a scalar that is not set yet: wait as well.
                     Err(Flow::Catchable(e)) if e.is_joinable() => Ok(Got::Wait),
                     other => other.map(Got::Ready),
@@ -766,8 +783,7 @@ impl<'a> Interpreter<'a> {
         self.last_call_id += 1;
         let id = self.last_call_id;
         let tetraplets = args.iter().map(Resolved::tetraplets).collect();
-        // A value made for this call (a lens result) is moved into the request, not copied.
-        let arguments = args.into_iter().map(|a| Rc::try_unwrap(a.into_val().json).unwrap_or_else(|shared| (*shared).clone())).collect();
+        let arguments = args.into_iter().map(Resolved::into_json).collect();
         self.requests.insert(id, CallRequest { service_id, function_name, arguments, tetraplets });
         self.put_state(State::Call(CallState::RequestSent { by: self.params.current_peer_id.clone(), call_id: Some(id) }));
     }
@@ -781,7 +797,7 @@ impl<'a> Interpreter<'a> {
                 text.update(b",");
             }
             // Writing into the hasher cannot fail.
-            let _ = serde_json::to_writer(&mut text, &*a.json());
+            let _ = a.write_json(&mut text);
         }
         text.update(b"]");
         Cid(text.finalize())
@@ -901,20 +917,25 @@ impl<'a> Interpreter<'a> {
 
     /// Puts a value into the store, hashing it only if it did not come from there.
     fn put_val(&mut self, v: &Val) -> CanonElement {
-        let value = match self.value_cids.get(&Rc::as_ptr(&v.json)) {
-            Some(cid) => *cid,
-            None => {
-                let cid = self.store.put_value(json_text(&v.json));
-                // Cached, so a canon over this value uses it instead of parsing its text.
-                self.remember_value(cid, v.json.clone());
-                cid
-            }
-        };
+        let value = self.put_json(&v.json);
         let tetraplet = match v.shared_tetraplet().and_then(|t| self.tetraplet_cids.get(&Rc::as_ptr(t))) {
             Some(cid) => *cid,
             None => self.store.put_tetraplet(&v.tetraplet()),
         };
-        CanonElement { value, tetraplet }
+        CanonElement { value, tetraplet, key: None }
+    }
+
+    /// Puts JSON into the store, hashing it only if it did not come from there.
+    fn put_json(&mut self, json: &Rc<Json>) -> Cid {
+        match self.value_cids.get(&Rc::as_ptr(json)) {
+            Some(cid) => *cid,
+            None => {
+                let cid = self.store.put_value(json_text(json));
+                // Cached, so a canon over this value uses it instead of parsing its text.
+                self.remember_value(cid, json.clone());
+                cid
+            }
+        }
     }
 
     fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val) -> Step {
@@ -937,9 +958,14 @@ impl<'a> Interpreter<'a> {
 
     /// Appends to a stream the value of the state at the cursor.
     fn push_stream(&mut self, var: Var, val: Val) -> Step {
+        self.push_entry(var, val, None)
+    }
+
+    /// Appends to a stream, or with `map_key` to a stream map, the value of the state at the cursor.
+    fn push_entry(&mut self, var: Var, val: Val, map_key: Option<Rc<Json>>) -> Step {
         let key = self.state_key();
         let name = self.script.name(var.id);
-        self.env.push_stream(var.id, name, StreamValue { val, key }).map_err(Flow::from)
+        self.env.push_stream(var.id, name, StreamValue { val, key, map_key }).map_err(Flow::from)
     }
 
     // ----- ap -----
@@ -960,9 +986,7 @@ impl<'a> Interpreter<'a> {
             Json::Number(n) if n.is_i64() || n.is_u64() => (*key).clone(),
             other => return Err(Catchable::StreamMapError(format!("a map key must be a string or an integer, not {other}")).into()),
         };
-        let entry = serde_json::json!({ "key": key, "value": *value.json });
-        let val = value.with_json(Rc::new(entry));
-        self.ap_state(|this| this.push_stream(ap.map, val))
+        self.ap_state(|this| this.push_entry(ap.map, value, Some(Rc::new(key))))
     }
 
     /// Takes or records the `Ap` state, then performs the append.
@@ -1002,9 +1026,12 @@ impl<'a> Interpreter<'a> {
                     lens: String::new(),
                 });
                 let stream = self.env.stream(c.source.id);
-                let values: Vec<Val> = stream.map(|s| s.values.iter().map(|v| v.val.clone()).collect()).unwrap_or_default();
+                let values: Vec<StreamValue> = stream.map(|s| s.values.clone()).unwrap_or_default();
                 let last_canon = stream.and_then(|s| s.last_canon);
-                let elements: Vec<CanonElement> = values.iter().map(|v| self.put_val(v)).collect();
+                let elements: Vec<CanonElement> = values
+                    .iter()
+                    .map(|v| CanonElement { key: v.map_key.as_ref().map(|k| self.put_json(k)), ..self.put_val(&v.val) })
+                    .collect();
                 let record = self.snapshot(tetraplet, last_canon, elements);
                 let cid = self.store.put_canon(record);
                 self.produced.push(cid);
@@ -1020,9 +1047,9 @@ impl<'a> Interpreter<'a> {
             VarKind::Scalar => {
                 // The map-to-scalar form: an object with the first value of each key.
                 let mut m = serde_json::Map::new();
-                for e in canon.load(&|r| self.load_elements(r)) {
-                    let key = env::map_key_string(e.json.get("key").unwrap_or(&Json::Null));
-                    m.entry(key).or_insert_with(|| e.json.get("value").cloned().unwrap_or(Json::Null));
+                canon.load(&|r| self.load_elements(r));
+                for (key, value) in canon.entries() {
+                    m.entry(key).or_insert_with(|| (*value.json).clone());
                 }
                 self.set_scalar(c.dest, Bound::Val(Val::new(Rc::new(Json::Object(m)), canon.tetraplet.clone())))
             }
@@ -1063,7 +1090,7 @@ impl<'a> Interpreter<'a> {
 
     /// A stored canon's elements. The store was verified on arrival (every value is
     /// present and is JSON), so nothing here can fail.
-    fn load_elements(&self, record: &CanonResult) -> Vec<Val> {
+    fn load_elements(&self, record: &CanonResult) -> Elements {
         let value = |cid: &Cid| {
             self.parsed.get(cid).cloned().unwrap_or_else(|| {
                 Rc::new(self.store.values.get(cid).and_then(|text| serde_json::from_str(text).ok()).unwrap_or(Json::Null))
@@ -1075,7 +1102,11 @@ impl<'a> Interpreter<'a> {
                 .cloned()
                 .unwrap_or_else(|| Rc::new(self.store.tetraplets.get(cid).cloned().unwrap_or_else(|| Tetraplet::literal(""))))
         };
-        self.store.canon_elements(record).iter().map(|e| Val::new(value(&e.value), tetraplet(&e.tetraplet))).collect()
+        let elements = self.store.canon_elements(record);
+        Elements {
+            values: elements.iter().map(|e| Val::new(value(&e.value), tetraplet(&e.tetraplet))).collect(),
+            keys: elements.iter().filter_map(|e| e.key.as_ref().map(value)).collect(),
+        }
     }
 
     /// Whether the running `canon` snapshots a stream map (the record itself does not say).
@@ -1230,7 +1261,12 @@ impl<'a> Interpreter<'a> {
             }
             Items::Stream(items) => {
                 let index = *items.order.get(ctx.position)?;
-                self.env.stream_at(items.var, items.level)?.values.get(index).map(|v| (v.val.clone(), Some(v.key)))
+                let v = self.env.stream_at(items.var, items.level)?.values.get(index)?;
+                let val = match &v.map_key {
+                    None => v.val.clone(),
+                    Some(key) => env::entry_object(key, &v.val),
+                };
+                Some((val, Some(v.key)))
             }
         }
     }

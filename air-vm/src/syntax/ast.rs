@@ -117,15 +117,16 @@ pub enum Number {
 }
 
 /// A value as it can appear in call arguments, `ap`, `match`, `fold`, triplets.
-/// Which variants are allowed where is decided by the grammar.
+/// Which variants are allowed where is decided by the grammar. Lenses are boxed: most
+/// values have none, and a small value is cheap to move through the parser.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// `%init_peer_id%`
     InitPeerId,
     /// `%last_error%` with an optional lens.
-    LastError(Option<Lens>),
+    LastError(Option<Box<Lens>>),
     /// `:error:` with an optional lens.
-    Error(Option<Lens>),
+    Error(Option<Box<Lens>>),
     /// `%timestamp%`
     Timestamp,
     /// `%ttl%`
@@ -139,17 +140,17 @@ pub enum Value {
     /// `x`, `x.$.a.[0]`, `x.length`
     Scalar {
         var: Var,
-        lens: Option<Lens>,
+        lens: Option<Box<Lens>>,
     },
     /// `#c`, `#c.$.[0]`, `#c.length`
     CanonStream {
         var: Var,
-        lens: Option<Lens>,
+        lens: Option<Box<Lens>>,
     },
     /// `#%m`, `#%m.$.key`, `#%m.length`
     CanonMap {
         var: Var,
-        lens: Option<Lens>,
+        lens: Option<Box<Lens>>,
     },
     /// `$s` (only as a fold iterable)
     Stream(Var),

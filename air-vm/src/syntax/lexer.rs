@@ -290,8 +290,8 @@ impl<'a> Lexer<'a> {
         })
     }
 
-    fn optional_lens(&mut self, text: &'a str, start: usize) -> Result<Option<Lens>, ParseError> {
-        if text.is_empty() { Ok(None) } else { self.lens(text, start).map(Some) }
+    fn optional_lens(&mut self, text: &'a str, start: usize) -> Result<Option<Box<Lens>>, ParseError> {
+        if text.is_empty() { Ok(None) } else { self.lens(text, start).map(|l| Some(Box::new(l))) }
     }
 
     /// Parses a lens: `.length`, or `.$` followed by accessors and an optional `!`.

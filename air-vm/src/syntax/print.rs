@@ -156,11 +156,11 @@ pub(crate) fn write_value(out: &mut String, script: &Script, value: &Value) {
         Value::InitPeerId => out.push_str("%init_peer_id%"),
         Value::LastError(lens) => {
             out.push_str("%last_error%");
-            write_lens(out, script, lens.as_ref());
+            write_lens(out, script, lens.as_deref());
         }
         Value::Error(lens) => {
             out.push_str(":error:");
-            write_lens(out, script, lens.as_ref());
+            write_lens(out, script, lens.as_deref());
         }
         Value::Timestamp => out.push_str("%timestamp%"),
         Value::Ttl => out.push_str("%ttl%"),
@@ -177,7 +177,7 @@ pub(crate) fn write_value(out: &mut String, script: &Script, value: &Value) {
         Value::EmptyArray => out.push_str("[]"),
         Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
             out.push_str(script.name(var.id));
-            write_lens(out, script, lens.as_ref());
+            write_lens(out, script, lens.as_deref());
         }
         Value::Stream(var) | Value::StreamMap(var) => out.push_str(script.name(var.id)),
     }

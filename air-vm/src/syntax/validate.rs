@@ -219,9 +219,9 @@ impl<'a> Validator<'a> {
         match value {
             Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
                 self.use_var(*var);
-                self.use_lens(lens.as_ref());
+                self.use_lens(lens.as_deref());
             }
-            Value::LastError(lens) | Value::Error(lens) => self.use_lens(lens.as_ref()),
+            Value::LastError(lens) | Value::Error(lens) => self.use_lens(lens.as_deref()),
             // Streams and maps read as empty until written, so they need no definition.
             Value::Stream(_) | Value::StreamMap(_) => {}
             Value::InitPeerId
