@@ -179,13 +179,28 @@ struct Binding {
     from_new: bool,
 }
 
-/// One value in a stream, with the address of the state that put it there.
+/// One value in a stream, with the position of the state that put it there.
 #[derive(Debug, Clone)]
 pub struct StreamValue {
     pub val: Val,
-    pub key: ValueKey,
+    /// The address of the subtrace holding the state, and the state's index in it.
+    at: ([u8; 16], usize),
+    /// The state's address, hashed from `at` the first time a fold needs it (most
+    /// streams are only canonicalized).
+    key: OnceCell<ValueKey>,
     /// In a stream map, the entry's key.
     pub map_key: Option<Rc<Json>>,
+}
+
+impl StreamValue {
+    pub fn new(val: Val, subtrace_addr: [u8; 16], index: usize, map_key: Option<Rc<Json>>) -> Self {
+        StreamValue { val, at: (subtrace_addr, index), key: OnceCell::new(), map_key }
+    }
+
+    /// The address of the state that put the value here: what a fold keys it by.
+    pub fn key(&self) -> ValueKey {
+        *self.key.get_or_init(|| ValueKey(super::address(&[&self.at.0, &(self.at.1 as u64).to_le_bytes()])))
+    }
 }
 
 #[derive(Debug, Default)]

@@ -34,15 +34,24 @@ struct Cursor {
     addr: [u8; 16],
 }
 
-fn address(parts: &[&[u8]]) -> [u8; 16] {
+pub(super) fn address(parts: &[&[u8]]) -> [u8; 16] {
+    address_hash(parts).first_chunk().copied().unwrap_or_default()
+}
+
+/// The addresses of a `par`'s left and right branches: the two halves of one hash.
+fn branch_addresses(parent: &[u8; 16], index: usize) -> ([u8; 16], [u8; 16]) {
+    let hash = address_hash(&[parent, &(index as u64).to_le_bytes(), b"P"]);
+    let (left, right) = hash.split_at(16);
+    (left.try_into().unwrap_or_default(), right.try_into().unwrap_or_default())
+}
+
+fn address_hash(parts: &[&[u8]]) -> [u8; 32] {
     // Addresses are made for every `par` and fold iteration replayed: hashed from the stack.
     let mut h = SmallHasher::new();
     for p in parts {
         h.update(&(p.len() as u32).to_le_bytes()).update(p);
     }
-    let mut out = [0; 16];
-    out.copy_from_slice(&h.finalize()[..16]);
-    out
+    h.finalize()
 }
 
 /// CIDs by the address of a cached value.
@@ -406,10 +415,6 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    fn state_key(&self) -> ValueKey {
-        ValueKey(address(&[&self.cursor.addr, &(self.cursor.index as u64).to_le_bytes()]))
-    }
-
     fn trace_error(&self, expected: &str, found: &State) -> Flow {
         Flow::Uncatchable(Uncatchable::Trace(format!(
             "`{}` expected a {expected} state, but the trace holds a {} state there",
@@ -599,9 +604,9 @@ impl<'a> Interpreter<'a> {
                 (l, r)
             }
         };
-        let idx = (self.cursor.index as u64).to_le_bytes();
-        let left_cursor = Cursor { sub: l, index: 0, addr: address(&[&self.cursor.addr, &idx, b"L"]) };
-        let right_cursor = Cursor { sub: r, index: 0, addr: address(&[&self.cursor.addr, &idx, b"R"]) };
+        let (left_addr, right_addr) = branch_addresses(&self.cursor.addr, self.cursor.index);
+        let left_cursor = Cursor { sub: l, index: 0, addr: left_addr };
+        let right_cursor = Cursor { sub: r, index: 0, addr: right_addr };
         let after = Cursor { index: self.cursor.index + 1, ..self.cursor };
         let starts = |id: InstrId| !matches!(self.script.instr(id).kind, InstrKind::Next(_));
         let right_start = starts(right);
@@ -963,9 +968,9 @@ impl<'a> Interpreter<'a> {
 
     /// Appends to a stream, or with `map_key` to a stream map, the value of the state at the cursor.
     fn push_entry(&mut self, var: Var, val: Val, map_key: Option<Rc<Json>>) -> Step {
-        let key = self.state_key();
         let name = self.script.name(var.id);
-        self.env.push_stream(var.id, name, StreamValue { val, key, map_key }).map_err(Flow::from)
+        let value = StreamValue::new(val, self.cursor.addr, self.cursor.index, map_key);
+        self.env.push_stream(var.id, name, value).map_err(Flow::from)
     }
 
     // ----- ap -----
@@ -1204,7 +1209,7 @@ impl<'a> Interpreter<'a> {
                 (Some(State::Fold { iterations }), Some(stream)) => (iterations, stream),
                 _ => return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into()),
             };
-        let index_of: HashMap<ValueKey, usize> = stream.values.iter().enumerate().map(|(i, v)| (v.key, i)).collect();
+        let index_of: HashMap<ValueKey, usize> = stream.values.iter().enumerate().map(|(i, v)| (v.key(), i)).collect();
         let mut items = StreamItems {
             var: var.id,
             level,
@@ -1266,7 +1271,7 @@ impl<'a> Interpreter<'a> {
                     None => v.val.clone(),
                     Some(key) => env::entry_object(key, &v.val),
                 };
-                Some((val, Some(v.key)))
+                Some((val, Some(v.key())))
             }
         }
     }
