@@ -1,6 +1,6 @@
 //! Bad data never panics and never loses the previous data; signatures stop forgery and replay.
 
-use air_vm::data::{Data, MAGIC};
+use air_vm::data::{Data, FORMAT_VERSION, MAGIC};
 use air_vm::local::LocalNetwork;
 use air_vm::trace::{CallState, State};
 use air_vm::{CallRequest, CallResult, Outcome, invoke};
@@ -200,12 +200,144 @@ fn data_round_trips_through_bytes_and_has_a_json_view() {
     assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
 }
 
+/// A script touching every kind of state and record: calls on several peers, `par`, a
+/// fold over a stream, `ap` to a stream and a map, canons of both, a caught failure.
+const RICH: &str = r#"
+(seq
+  (seq
+    (call %init_peer_id% ("s" "items") [] xs)
+    (fold xs x
+      (par
+        (seq (call @a ("s" "work") [x] $r) (ap ("k" x) %m))
+        (next x))))
+  (seq
+    (seq (canon @a $r #r) (canon @a %m #%m))
+    (xor
+      (call @a ("s" "fail") [#r #%m] y)
+      (call %init_peer_id% ("s" "report") [#r.length %last_error%]))))
+"#;
+
+/// The data `a` sends to `init` after a run of [`RICH`], the script, and init's data
+/// before it arrives.
+fn rich() -> &'static (LocalNetwork, String, Vec<u8>, Vec<u8>) {
+    static RICH_RUN: std::sync::OnceLock<(LocalNetwork, String, Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    RICH_RUN.get_or_init(|| {
+        let net = LocalNetwork::new(&["init", "a"]);
+        let air = net.expand(RICH);
+        let run = net.run(&air, "init", &mut |_: &str, r: &CallRequest| match r.function_name.as_str() {
+            "items" => CallResult::ok(json!([1, 2, 3])),
+            "fail" => CallResult::error(7, "no"),
+            _ => CallResult::ok(json!({"v": r.arguments})),
+        });
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
+        let from_a = run.delivered.iter().rev().find(|(to, _)| to == "init").map(|(_, d)| d.clone()).unwrap_or_default();
+        let first = invoke(&air, &[], &[], &net.params("init", "init"), &BTreeMap::new());
+        (net, air, from_a, first.data)
+    })
+}
+
+/// One change to a byte string.
+#[derive(Debug, Clone)]
+enum Mutation {
+    FlipBit(usize, u8),
+    SetByte(usize, u8),
+    Truncate(usize),
+    Remove(usize, usize),
+    Insert(usize, u8),
+}
+
+impl Mutation {
+    fn apply(&self, bytes: &mut Vec<u8>) {
+        let at = |i: usize, bytes: &Vec<u8>| i % bytes.len().max(1);
+        match *self {
+            Mutation::FlipBit(i, bit) if !bytes.is_empty() => {
+                let i = at(i, bytes);
+                bytes[i] ^= 1 << (bit % 8);
+            }
+            Mutation::SetByte(i, b) if !bytes.is_empty() => {
+                let i = at(i, bytes);
+                bytes[i] = b;
+            }
+            Mutation::Truncate(n) => bytes.truncate(at(n, bytes)),
+            Mutation::Remove(i, n) if !bytes.is_empty() => {
+                let i = at(i, bytes);
+                let end = (i + n % 16).min(bytes.len());
+                bytes.drain(i..end);
+            }
+            Mutation::Insert(i, b) => {
+                let i = at(i, bytes);
+                bytes.insert(i, b);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn mutation() -> impl proptest::strategy::Strategy<Value = Mutation> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::FlipBit(i, b)),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::SetByte(i, b)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, n)| Mutation::Remove(i, n)),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+    ]
+}
+
 proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Genuine data with a few bytes changed reaches every part of decoding, verification
+    /// and merging: each either accepts it or rejects it keeping the previous data.
+    #[test]
+    fn mutated_data_is_accepted_or_rejected_with_prev_kept(mutations in proptest::collection::vec(mutation(), 1..4)) {
+        let (net, air, from_a, prev) = rich();
+        let mut bytes = from_a.clone();
+        for m in &mutations {
+            m.apply(&mut bytes);
+        }
+        let _ = Data::from_bytes(&bytes);
+        let out = invoke(air, prev, &bytes, &net.params("init", "init"), &BTreeMap::new());
+        proptest::prop_assert!(out.ret_code == 0 || out.data == *prev, "{}: {}", out.ret_code, out.error_message);
+        let out = invoke(air, &[], &bytes, &net.params("init", "a"), &BTreeMap::new());
+        proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty(), "{}: {}", out.ret_code, out.error_message);
+    }
+
+    /// Genuine data whose trace is reshaped (states dropped, repeated, swapped or turned
+    /// into another kind) in a consistent envelope reaches merging and replay: they accept
+    /// it or reject it keeping the previous data.
+    #[test]
+    fn reshaped_traces_are_accepted_or_rejected_with_prev_kept(edits in proptest::collection::vec((0usize..64, 0usize..64, 0u8..5), 1..4)) {
+        let (net, air, from_a, prev) = rich();
+        let mut data = Data::from_bytes(from_a).unwrap();
+        for (sub, index, op) in edits {
+            let n = data.trace.subtraces.len();
+            let states = &mut data.trace.subtraces[sub % n];
+            if states.is_empty() {
+                continue;
+            }
+            let (len, i) = (states.len(), index % states.len());
+            match op {
+                0 => drop(states.remove(i)),
+                1 => states.insert(i, states[i].clone()),
+                2 => states.swap(i, (i + 1) % len),
+                3 => states[i] = State::Ap,
+                _ => {
+                    if let State::Call(CallState::Executed { .. }) = states[i] {
+                        states[i] = State::Call(CallState::RequestSent { by: net.id("a"), call_id: None });
+                    }
+                }
+            }
+        }
+        let out = invoke(air, prev, &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+        proptest::prop_assert!(out.ret_code == 0 || out.data == *prev, "{}: {}", out.ret_code, out.error_message);
+    }
+
     #[test]
     fn arbitrary_bytes_as_data_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
         let _ = Data::from_bytes(&bytes);
         let mut framed = MAGIC.to_vec();
-        framed.extend_from_slice(&1u16.to_le_bytes());
+        framed.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         framed.push(0);
         framed.extend_from_slice(&bytes);
         let _ = Data::from_bytes(&framed);
