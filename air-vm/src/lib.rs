@@ -103,29 +103,57 @@ pub fn invoke(
     params: &RunParameters,
     call_results: &BTreeMap<u32, CallResult>,
 ) -> Outcome {
-    match prepare(air, prev_data, incoming_data, params, call_results) {
+    run(Source::Text(air), prev_data, incoming_data, params, call_results)
+}
+
+/// [`invoke`] for a script already parsed with [`syntax::parse`], with the outcome
+/// `invoke` gives for the script's text. A host that runs one particle's script on many
+/// hops (the simulator) parses it once: for a compiled Aqua function, parsing can cost
+/// as much as the rest of a hop.
+pub fn invoke_parsed(
+    script: &syntax::Script,
+    prev_data: &[u8],
+    incoming_data: &[u8],
+    params: &RunParameters,
+    call_results: &BTreeMap<u32, CallResult>,
+) -> Outcome {
+    run(Source::Parsed(script), prev_data, incoming_data, params, call_results)
+}
+
+/// The script of a run: its text, or its parsed (and validated) form.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Text(&'a str),
+    Parsed(&'a syntax::Script),
+}
+
+fn run(source: Source<'_>, prev_data: &[u8], incoming_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
+    match prepare(source, prev_data, incoming_data, params, call_results) {
         Err(e) => Outcome::kept(prev_data, e.code(), e.to_string()),
         Ok(p) => execute(p, prev_data, params, call_results),
     }
 }
 
-struct Prepared {
-    script: syntax::ast::Script,
+struct Prepared<'a> {
+    script: std::borrow::Cow<'a, syntax::Script>,
     prev: Data,
     incoming: Data,
     /// What each peer produced in the previous and the incoming data, when signatures are checked.
     sets: Option<(sign::Produced, sign::Produced)>,
 }
 
-fn prepare(
-    air: &str,
+fn prepare<'a>(
+    source: Source<'a>,
     prev_data: &[u8],
     incoming_data: &[u8],
     params: &RunParameters,
     call_results: &BTreeMap<u32, CallResult>,
-) -> Result<Prepared, PreparationError> {
+) -> Result<Prepared<'a>, PreparationError> {
     use limits::*;
-    if air.len() > MAX_AIR_SIZE_BYTES {
+    // A parsed script was within the limit: `syntax::parse` checks it too.
+    if let Source::Text(air) = source
+        && air.len() > MAX_AIR_SIZE_BYTES
+    {
         return Err(PreparationError::SizeLimit(format!("the script has {} bytes; the limit is {MAX_AIR_SIZE_BYTES}", air.len())));
     }
     let SizeLimits { data_bytes, call_result_bytes } = params.size_limits;
@@ -154,11 +182,14 @@ fn prepare(
     } else {
         None
     };
-    let script = syntax::parse(air).map_err(|e| PreparationError::AirParse(e.to_string()))?;
+    let script = match source {
+        Source::Text(air) => std::borrow::Cow::Owned(syntax::parse(air).map_err(|e| PreparationError::AirParse(e.to_string()))?),
+        Source::Parsed(script) => std::borrow::Cow::Borrowed(script),
+    };
     Ok(Prepared { script, prev, incoming, sets })
 }
 
-fn execute(p: Prepared, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
+fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
     let Prepared { script, mut prev, incoming, sets } = p;
     // Nothing arrived: a round of call results.
     let nothing_arrived = incoming.trace.state_count() == 0;

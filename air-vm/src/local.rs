@@ -6,7 +6,7 @@
 
 use crate::data::Data;
 use crate::sign::KeyPair;
-use crate::{CallRequest, CallResult, Outcome, RunParameters, invoke};
+use crate::{CallRequest, CallResult, Outcome, RunParameters, invoke, invoke_parsed};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Serves call requests: `(peer name, request) -> result`.
@@ -105,6 +105,9 @@ impl LocalNetwork {
     /// Like [`LocalNetwork::run`], but `pick(pending)` chooses which pending delivery goes next.
     pub fn run_ordered(&self, air: &str, init: &str, services: &mut Services<'_>, pick: &mut dyn FnMut(usize) -> usize) -> LocalRun {
         let mut run = LocalRun::default();
+        // Parsed once, as a host running one particle should; a script that does not
+        // parse goes to `invoke` on every hop, which reports the error.
+        let script = crate::syntax::parse(air).ok();
         let mut queue: VecDeque<(String, Vec<u8>)> = VecDeque::new();
         queue.push_back((init.to_owned(), Vec::new()));
         while !queue.is_empty() && run.delivered.len() < self.max_deliveries {
@@ -116,7 +119,13 @@ impl LocalNetwork {
             let mut results = BTreeMap::new();
             loop {
                 let prev = run.data.get(&peer).cloned().unwrap_or_default();
-                let outcome: Outcome = invoke(air, &prev, &incoming, &params, &results);
+                let outcome: Outcome = match &script {
+                    Some(script) => invoke_parsed(script, &prev, &incoming, &params, &results),
+                    None => invoke(air, &prev, &incoming, &params, &results),
+                };
+                // Every test run through this driver also checks that a parsed script
+                // runs exactly as its text does.
+                debug_assert!(script.is_none() || outcome == invoke(air, &prev, &incoming, &params, &results));
                 if outcome.ret_code != 0 {
                     run.errors.push((peer.clone(), outcome.ret_code, outcome.error_message.clone()));
                 }

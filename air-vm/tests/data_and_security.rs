@@ -299,6 +299,9 @@ proptest::proptest! {
         let _ = Data::from_bytes(&bytes);
         let out = invoke(air, prev, &bytes, &net.params("init", "init"), &BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data == *prev, "{}: {}", out.ret_code, out.error_message);
+        // A host that parsed the script once gets the same outcome, errors included.
+        let script = air_vm::syntax::parse(air).unwrap();
+        proptest::prop_assert_eq!(air_vm::invoke_parsed(&script, prev, &bytes, &net.params("init", "init"), &BTreeMap::new()), out);
         let out = invoke(air, &[], &bytes, &net.params("init", "a"), &BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty(), "{}: {}", out.ret_code, out.error_message);
     }

@@ -16,7 +16,7 @@ use crate::network::{Network, ServiceSpec};
 use crate::registry::{Caller, Registry};
 use crate::report::{Call, Event, Report};
 use crate::spell::Spell;
-use air_vm::{CallRequest, CallResult, ErrorObject, RunParameters, invoke};
+use air_vm::{CallRequest, CallResult, ErrorObject, RunParameters, invoke, invoke_parsed};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde_json::Value as Json;
@@ -52,12 +52,34 @@ struct Header {
     script: String,
     signature: [u8; 64],
     valid: std::cell::OnceCell<bool>,
+    /// The script parsed, if it parses. Every peer would parse it for itself; parsing
+    /// is pure, so the simulation does it once per particle (for a compiled Aqua
+    /// function, parsing costs about as much as the rest of a hop).
+    parsed: std::cell::OnceCell<Option<air_vm::syntax::Script>>,
 }
 
 impl Header {
     fn new(id: String, init: usize, timestamp: u64, ttl: u32, script: String, key: &air_vm::sign::KeyPair) -> Header {
         let signature = key.sign(&header_bytes(&id, timestamp, ttl, &script));
-        Header { id, init, timestamp, ttl, script, signature, valid: std::cell::OnceCell::new() }
+        Header {
+            id,
+            init,
+            timestamp,
+            ttl,
+            script,
+            signature,
+            valid: std::cell::OnceCell::new(),
+            parsed: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Runs the VM on this particle's script; a script that does not parse goes to
+    /// `invoke` as text, which reports the error as a peer would.
+    fn invoke(&self, prev: &[u8], incoming: &[u8], params: &RunParameters, results: &BTreeMap<u32, CallResult>) -> air_vm::Outcome {
+        match self.parsed.get_or_init(|| air_vm::syntax::parse(&self.script).ok()) {
+            Some(script) => invoke_parsed(script, prev, incoming, params, results),
+            None => invoke(&self.script, prev, incoming, params, results),
+        }
     }
 }
 
@@ -413,7 +435,7 @@ impl<'n> Simulation<'n> {
             let started = self.tick();
             let p = &self.particles[particle];
             let previous = p.stored.get(&peer).map_or(&[][..], Vec::as_slice);
-            let out = invoke(&p.header.script, previous, &incoming, &params, &results);
+            let out = p.header.invoke(previous, &incoming, &params, &results);
             self.timings.vm_ns += self.tick().saturating_sub(started);
             if out.ret_code != 0 {
                 self.event(particle, peer, "vm-error", format!("code {}: {}", out.ret_code, out.error_message));
