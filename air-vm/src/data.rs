@@ -138,8 +138,18 @@ impl Store {
             self.need_tetraplet(c.tetraplet)?;
             let base_len = match c.base {
                 None => 0,
-                Some(base) => self.canons.get(&base).ok_or_else(|| format!("canon result {base} is referenced but missing"))?.len,
+                Some(base) => {
+                    let base = self.canons.get(&base).ok_or_else(|| format!("canon result {base} is referenced but missing"))?;
+                    if base.map != c.map {
+                        return Err(format!("canon result {cid} extends a snapshot of another kind of stream"));
+                    }
+                    base.len
+                }
             };
+            if c.elements.iter().any(|e| e.key.is_some() != c.map) {
+                let what = if c.map { "a stream map has an element without a key" } else { "a stream has an element with a key" };
+                return Err(format!("canon result {cid}: the snapshot of {what}"));
+            }
             if base_len.checked_add(c.elements.len() as u64) != Some(c.len) {
                 return Err(format!("canon result {cid} says it has {} elements but has {}", c.len, base_len + c.elements.len() as u64));
             }
@@ -196,7 +206,7 @@ pub fn result_cid(r: &ServiceResult) -> Cid {
 
 pub fn canon_cid(c: &CanonResult) -> Cid {
     let mut h = SmallHasher::new();
-    h.update(b"canon\0").update(&c.tetraplet.0);
+    h.update(b"canon\0").update(&c.tetraplet.0).update(&[u8::from(c.map)]);
     match c.base {
         None => h.update(&[0]),
         Some(base) => h.update(&[1]).update(&base.0),

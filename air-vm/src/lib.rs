@@ -127,7 +127,13 @@ enum Source<'a> {
     Parsed(&'a syntax::Script),
 }
 
-fn run(source: Source<'_>, prev_data: &[u8], incoming_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
+fn run(
+    source: Source<'_>,
+    prev_data: &[u8],
+    incoming_data: &[u8],
+    params: &RunParameters,
+    call_results: &BTreeMap<u32, CallResult>,
+) -> Outcome {
     match prepare(source, prev_data, incoming_data, params, call_results) {
         Err(e) => Outcome::kept(prev_data, e.code(), e.to_string()),
         Ok(p) => execute(p, prev_data, params, call_results),

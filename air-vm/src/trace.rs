@@ -193,6 +193,9 @@ pub struct ServiceResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanonResult {
     pub tetraplet: Cid,
+    /// A snapshot of a stream map: every element has a key (checked on arrival), and
+    /// only a canon over a stream map may replay it.
+    pub map: bool,
     pub base: Option<Cid>,
     /// The elements after the base's.
     pub elements: Vec<CanonElement>,

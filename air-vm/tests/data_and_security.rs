@@ -476,7 +476,7 @@ fn cids_are_blake3_over_the_documented_layouts() {
     let data = Data::from_bytes(&run.data["init"]).unwrap();
     let mut keys = Vec::new();
     for (cid, c) in &data.store.canons {
-        let mut layout = [b"canon\0".as_slice(), &c.tetraplet.0].concat();
+        let mut layout = [b"canon\0".as_slice(), &c.tetraplet.0, &[u8::from(c.map)]].concat();
         match c.base {
             None => layout.push(0),
             Some(base) => layout.extend([&[1][..], &base.0].concat()),
@@ -498,8 +498,48 @@ fn cids_are_blake3_over_the_documented_layouts() {
         assert_eq!(canon_cid(c), blake3(&layout));
     }
     assert_eq!(data.store.canons.len(), 2);
+    assert_eq!(data.store.canons.values().filter(|c| c.map).count(), 1);
     keys.sort();
     assert_eq!(keys, ["\"k\"", "2"]);
+}
+
+const MAP_CANON: &str = r#"(seq (seq (ap ("k" 1) %m) (ap ("j" 2) %m)) (seq (canon @a %m #%m) (call @a ("s" "f") [#%m])))"#;
+
+/// A stream map's snapshot whose element lost its key is refused on arrival, with the
+/// previous data kept.
+#[test]
+fn a_map_snapshot_without_its_keys_is_rejected() {
+    let mut net = LocalNetwork::new(&["init", "a"]);
+    net.signatures = false;
+    let air = net.expand(MAP_CANON);
+    let run = net.run(&air, "init", &mut services);
+    let mut data = Data::from_bytes(&run.data["a"]).unwrap();
+    let (cid, mut record) = data.store.canons.iter().next().map(|(c, r)| (*c, (**r).clone())).unwrap();
+    assert!(record.map && record.elements.iter().all(|e| e.key.is_some()));
+    record.elements[1].key = None;
+    data.store.canons.remove(&cid);
+    let stripped = data.store.put_canon(record);
+    for s in &mut data.trace.subtraces[0] {
+        if let State::Canon(air_vm::trace::CanonState::Executed { result }) = s {
+            *result = stripped;
+        }
+    }
+    let out = invoke(&air, &[], &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+    assert_ne!(out.ret_code, 0);
+    assert!(out.error_message.contains("the snapshot of a stream map has an element without a key"), "{}", out.error_message);
+    assert!(out.data.is_empty());
+}
+
+/// A snapshot of a stream map cannot be replayed by a `canon` over a stream.
+#[test]
+fn a_map_snapshot_replayed_as_a_stream_snapshot_is_rejected() {
+    let net = LocalNetwork::new(&["init", "a"]);
+    let run = net.run(&net.expand(MAP_CANON), "init", &mut services);
+    let other = net.expand(r#"(seq (seq (ap 1 $m) (ap 2 $m)) (seq (canon @a $m #m) (call @a ("s" "f") [#m])))"#);
+    let out = invoke(&other, &[], &run.data["a"], &net.params("init", "init"), &BTreeMap::new());
+    assert_eq!(out.ret_code, 20017, "{}", out.error_message);
+    assert!(out.error_message.contains("replays the snapshot of a stream map as one of a stream"), "{}", out.error_message);
+    assert!(out.data.is_empty());
 }
 
 /// Signatures arriving together are checked as a batch; one bad signature among good

@@ -1037,7 +1037,7 @@ impl<'a> Interpreter<'a> {
                     .iter()
                     .map(|v| CanonElement { key: v.map_key.as_ref().map(|k| self.put_json(k)), ..self.put_val(&v.val) })
                     .collect();
-                let record = self.snapshot(tetraplet, last_canon, elements);
+                let record = self.snapshot(tetraplet, c.source.kind == VarKind::StreamMap, last_canon, elements);
                 let cid = self.store.put_canon(record);
                 self.produced.push(cid);
                 self.put_state(State::Canon(CanonState::Executed { result: cid }));
@@ -1064,18 +1064,19 @@ impl<'a> Interpreter<'a> {
 
     /// A canon result for `elements`: the elements after `earlier`'s when that snapshot
     /// (of the same stream) is a prefix of them, so a growing stream's snapshots share.
-    fn snapshot(&self, tetraplet: Cid, earlier: Option<Cid>, elements: Vec<CanonElement>) -> CanonResult {
+    fn snapshot(&self, tetraplet: Cid, map: bool, earlier: Option<Cid>, elements: Vec<CanonElement>) -> CanonResult {
         let len = elements.len() as u64;
         if let Some((cid, base)) = earlier.and_then(|cid| self.store.canons.get(&cid).map(|b| (cid, b)))
             && base.len <= len
+            && base.map == map
         {
             let prefix = self.store.canon_elements(base);
             if elements.starts_with(&prefix) {
                 let elements = elements[prefix.len()..].to_vec();
-                return CanonResult { tetraplet, base: Some(cid), elements, len };
+                return CanonResult { tetraplet, map, base: Some(cid), elements, len };
             }
         }
-        CanonResult { tetraplet, base: None, elements, len }
+        CanonResult { tetraplet, map, base: None, elements, len }
     }
 
     fn load_canon(&mut self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
@@ -1090,7 +1091,16 @@ impl<'a> Interpreter<'a> {
             ))
             .into());
         }
-        Ok(CanonValue::lazy(record, tetraplet, self.current_canon_is_map()))
+        let is_map = self.current_canon_is_map();
+        if record.map != is_map {
+            let (recorded, used) = if record.map { ("a stream map", "a stream") } else { ("a stream", "a stream map") };
+            return Err(Uncatchable::InstructionParametersMismatch(format!(
+                "`{}` replays the snapshot of {recorded} as one of {used}",
+                instruction_text(self.script, self.current)
+            ))
+            .into());
+        }
+        Ok(CanonValue::lazy(record, tetraplet, is_map))
     }
 
     /// A stored canon's elements. The store was verified on arrival (every value is

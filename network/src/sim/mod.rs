@@ -61,16 +61,7 @@ struct Header {
 impl Header {
     fn new(id: String, init: usize, timestamp: u64, ttl: u32, script: String, key: &air_vm::sign::KeyPair) -> Header {
         let signature = key.sign(&header_bytes(&id, timestamp, ttl, &script));
-        Header {
-            id,
-            init,
-            timestamp,
-            ttl,
-            script,
-            signature,
-            valid: std::cell::OnceCell::new(),
-            parsed: std::cell::OnceCell::new(),
-        }
+        Header { id, init, timestamp, ttl, script, signature, valid: std::cell::OnceCell::new(), parsed: std::cell::OnceCell::new() }
     }
 
     /// Runs the VM on this particle's script; a script that does not parse goes to
