@@ -34,9 +34,9 @@ pub struct RunParameters {
     /// Particle time to live, milliseconds.
     pub ttl: u32,
     pub particle_id: String,
-    /// The current peer's Ed25519 secret key: results it produces are signed with it.
-    /// `None` leaves them unsigned.
-    pub secret_key: Option<[u8; 32]>,
+    /// The current peer's Ed25519 key pair (encoded as its secret key): results it
+    /// produces are signed with it. `None` leaves them unsigned.
+    pub key: Option<sign::KeyPair>,
     /// Whether the incoming data's signatures are checked. Off only for hand-built traces.
     pub check_signatures: bool,
     /// How big the incoming data and the call results may be.
@@ -262,9 +262,7 @@ fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_resul
     };
     debug_assert_eq!(mine, sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default());
     signatures.remove(&params.current_peer_id);
-    if let (Some(secret), false) = (params.secret_key, mine.is_empty()) {
-        // Deriving the public key costs a scalar multiplication, so it is checked only when signing.
-        let key = sign::KeyPair::from_seed(secret);
+    if let (Some(key), false) = (&params.key, mine.is_empty()) {
         if key.peer_id() != params.current_peer_id {
             let e = PreparationError::MalformedKey(format!(
                 "the secret key belongs to {}, not to the current peer {}",
@@ -273,7 +271,7 @@ fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_resul
             ));
             return Outcome::kept(prev_data, e.code(), e.to_string());
         }
-        signatures.insert(params.current_peer_id.clone(), sign::sign(&key, &mine, &params.particle_id));
+        signatures.insert(params.current_peer_id.clone(), sign::sign(key, &mine, &params.particle_id));
     }
     data.signatures = signatures;
     let (ret_code, error_message) = match (&done.error, done.unused_results.is_empty()) {

@@ -91,7 +91,7 @@ impl LocalNetwork {
             timestamp: self.timestamp,
             ttl: self.ttl,
             particle_id: self.particle_id.clone(),
-            secret_key: if self.signatures { self.keys.get(current).map(KeyPair::secret) } else { None },
+            key: if self.signatures { self.keys.get(current).cloned() } else { None },
             check_signatures: self.signatures,
             size_limits: Default::default(),
         }

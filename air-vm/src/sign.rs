@@ -12,15 +12,37 @@ use crate::data::{Data, Signature, Store};
 use crate::trace::{CallState, CanonState, State, Trace};
 use crate::value::{Cid, CidMap};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Protobuf prefix of an Ed25519 public key (field 1 = key type 1, field 2 = 32 bytes),
 /// preceded by the identity multihash header (code 0, length 36).
 const PEER_ID_PREFIX: [u8; 6] = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
 
-/// An Ed25519 key pair of a peer.
+/// An Ed25519 key pair of a peer. It is encoded as its 32-byte secret key; holding the
+/// pair spares deriving the public key (a scalar multiplication) on every signature.
 #[derive(Debug, Clone)]
 pub struct KeyPair(SigningKey);
+
+impl PartialEq for KeyPair {
+    fn eq(&self, other: &Self) -> bool {
+        self.secret() == other.secret()
+    }
+}
+
+impl Eq for KeyPair {}
+
+impl Serialize for KeyPair {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.secret().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyPair {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <[u8; 32]>::deserialize(d).map(KeyPair::from_seed)
+    }
+}
 
 impl KeyPair {
     /// The key pair whose secret key is `seed` (32 bytes).

@@ -570,3 +570,34 @@ fn one_bad_signature_among_many_is_found_and_named() {
         assert!(!out.error_message.contains(other.as_str()), "{}", out.error_message);
     }
 }
+
+/// A key pair that is not the current peer's signs nothing: the run is refused and the
+/// previous data kept.
+#[test]
+fn another_peers_key_is_refused() {
+    let net = LocalNetwork::new(&["init", "a"]);
+    let air = r#"(call %init_peer_id% ("s" "f") [] x)"#;
+    let mut params = net.params("init", "init");
+    params.key = net.params("init", "a").key;
+    let prev = invoke(air, &[], &[], &params, &BTreeMap::new()).data;
+    let out = invoke(air, &prev, &[], &params, &BTreeMap::from([(1, CallResult::ok(json!(1)))]));
+    assert_eq!(out.ret_code, 7, "{}", out.error_message);
+    assert!(
+        out.error_message.contains(&format!("belongs to {}, not to the current peer {}", net.id("a"), net.id("init"))),
+        "{}",
+        out.error_message
+    );
+    assert_eq!(out.data, prev);
+}
+
+/// Run parameters carry the key pair as its 32-byte secret key.
+#[test]
+fn run_parameters_encode_the_key_as_its_secret() {
+    let net = LocalNetwork::new(&["init"]);
+    let params = net.params("init", "init");
+    let json = serde_json::to_value(&params).unwrap();
+    assert_eq!(json["key"].as_array().map(Vec::len), Some(32));
+    let back: air_vm::RunParameters = serde_json::from_value(json).unwrap();
+    assert_eq!(back, params);
+    assert_eq!(back.key.map(|k| k.peer_id()), Some(net.id("init")));
+}

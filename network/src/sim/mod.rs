@@ -412,7 +412,7 @@ impl<'n> Simulation<'n> {
             timestamp: h.timestamp,
             ttl: h.ttl,
             particle_id: h.id.clone(),
-            secret_key: Some(self.net.peers[peer].key.secret()),
+            key: Some(self.net.peers[peer].key.clone()),
             check_signatures: true,
             size_limits: Default::default(),
         }
