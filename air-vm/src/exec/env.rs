@@ -98,13 +98,8 @@ impl CanonValue {
 
     fn build_json(&self) -> Json {
         if self.is_map {
-            let mut m = serde_json::Map::new();
-            for (key, value) in self.entries() {
-                if let Json::Array(a) = m.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
-                    a.push((*value.json).clone());
-                }
-            }
-            Json::Object(m)
+            let groups = self.groups().into_iter();
+            Json::Object(groups.map(|(key, values)| (key, Json::Array(values.into_iter().cloned().collect()))).collect())
         } else {
             Json::Array(self.loaded().iter().map(|e| (*e.json).clone()).collect())
         }
@@ -118,6 +113,12 @@ impl CanonValue {
         if !self.is_map {
             return serde_json::to_writer(w, &self.loaded().iter().map(|e| &*e.json).collect::<Vec<&Json>>());
         }
+        serde_json::to_writer(w, &MapText(&self.groups()))
+    }
+
+    /// A canon map's values grouped by key, keys in order of first appearance: the
+    /// object a map stands for, borrowed.
+    fn groups(&self) -> Vec<(String, Vec<&Json>)> {
         let mut groups: Vec<(String, Vec<&Json>)> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (key, value) in self.entries() {
@@ -127,7 +128,7 @@ impl CanonValue {
             });
             groups[i].1.push(&value.json);
         }
-        serde_json::to_writer(w, &MapText(&groups))
+        groups
     }
 
     /// Number of distinct keys of a canon map.

@@ -1012,6 +1012,7 @@ impl<'a> Interpreter<'a> {
         let peer = ready!(self, self.resolve_string(&c.peer, "the canon peer id"));
         let peer = peer.as_str().to_owned();
         let me = self.params.current_peer_id.clone();
+        let is_map = c.source.kind == VarKind::StreamMap;
         let result = match self.state_at_cursor().cloned() {
             Some(State::Canon(CanonState::Executed { result })) => result,
             Some(State::Canon(CanonState::RequestSent { .. })) | None if peer != me => {
@@ -1037,7 +1038,7 @@ impl<'a> Interpreter<'a> {
                     .iter()
                     .map(|v| CanonElement { key: v.map_key.as_ref().map(|k| self.put_json(k)), ..self.put_val(&v.val) })
                     .collect();
-                let record = self.snapshot(tetraplet, c.source.kind == VarKind::StreamMap, last_canon, elements);
+                let record = self.snapshot(tetraplet, is_map, last_canon, elements);
                 let cid = self.store.put_canon(record);
                 self.produced.push(cid);
                 self.put_state(State::Canon(CanonState::Executed { result: cid }));
@@ -1046,7 +1047,7 @@ impl<'a> Interpreter<'a> {
             Some(other) => return Err(self.trace_error("canon", &other)),
         };
         self.env.note_canon(c.source.id, result);
-        let canon = self.load_canon(result, &peer)?;
+        let canon = self.load_canon(result, &peer, is_map)?;
         self.cursor.index += 1;
         match c.dest.kind {
             VarKind::Scalar => {
@@ -1079,7 +1080,8 @@ impl<'a> Interpreter<'a> {
         CanonResult { tetraplet, map, base: None, elements, len }
     }
 
-    fn load_canon(&mut self, cid: Cid, peer: &str) -> Result<CanonValue, Flow> {
+    /// Loads a snapshot for a `canon` on `peer` over a stream map (`is_map`) or a stream.
+    fn load_canon(&mut self, cid: Cid, peer: &str, is_map: bool) -> Result<CanonValue, Flow> {
         let record = self.store.canons.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?;
         // An Rc clone: the snapshot's elements are loaded only if used.
         let tetraplet = self.load_tetraplet(record.tetraplet)?;
@@ -1091,7 +1093,6 @@ impl<'a> Interpreter<'a> {
             ))
             .into());
         }
-        let is_map = self.current_canon_is_map();
         if record.map != is_map {
             let (recorded, used) = if record.map { ("a stream map", "a stream") } else { ("a stream", "a stream map") };
             return Err(Uncatchable::InstructionParametersMismatch(format!(
@@ -1122,11 +1123,6 @@ impl<'a> Interpreter<'a> {
             values: elements.iter().map(|e| Val::new(value(&e.value), tetraplet(&e.tetraplet))).collect(),
             keys: elements.iter().filter_map(|e| e.key.as_ref().map(value)).collect(),
         }
-    }
-
-    /// Whether the running `canon` snapshots a stream map (the record itself does not say).
-    fn current_canon_is_map(&self) -> bool {
-        matches!(&self.script.instr(self.current).kind, InstrKind::Canon(c) if c.source.kind == VarKind::StreamMap)
     }
 
     // ----- match, fail -----
