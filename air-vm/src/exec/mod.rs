@@ -331,7 +331,7 @@ impl<'a> Interpreter<'a> {
             trace,
             store,
             cursor: Cursor { sub: Trace::ROOT, index: 0, addr: [0; 16] },
-            env: Env::new(script.names.len()),
+            env: Env::new(script.name_count()),
             complete: true,
             stack: Vec::new(),
             folds: Vec::new(),
@@ -625,7 +625,7 @@ impl<'a> Interpreter<'a> {
             Value::InitPeerId => Ok(Got::Ready(Resolved::One(Val::new(self.init_peer_id.clone(), self.literal.clone())))),
             Value::Timestamp => literal(Json::from(self.params.timestamp)),
             Value::Ttl => literal(Json::from(self.params.ttl)),
-            Value::String(s) => literal(Json::from(&**s)),
+            Value::String(s) => literal(Json::from(self.script.string(*s))),
             Value::Number(ast::Number::Int(n)) => literal(Json::from(*n)),
             Value::Number(ast::Number::Float(f)) => literal(serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null)),
             Value::Bool(b) => literal(Json::from(*b)),
@@ -678,7 +678,7 @@ impl<'a> Interpreter<'a> {
     /// Resolves a triplet part that must be a string.
     fn resolve_string(&self, v: &'a Value, what: &'static str) -> Result<Got<Text<'a>>, Flow> {
         match v {
-            Value::String(s) => Ok(Got::Ready(Text::Script(s))),
+            Value::String(s) => Ok(Got::Ready(Text::Script(self.script.string(*s)))),
             Value::InitPeerId => Ok(Got::Ready(Text::Value(self.init_peer_id.clone()))),
             _ => Ok(match self.resolve(v)? {
                 Got::Wait => Got::Wait,
@@ -1143,7 +1143,9 @@ impl<'a> Interpreter<'a> {
     fn fail(&mut self, f: &Fail) -> Step {
         self.complete = false;
         match f {
-            Fail::Literal { code, message } => Err(Catchable::UserError { code: *code, message: message.to_string() }.into()),
+            Fail::Literal { code, message } => {
+                Err(Catchable::UserError { code: *code, message: self.script.string(*message).to_owned() }.into())
+            }
             Fail::LastError => Err(Catchable::Rethrown(self.last_error.clone()).into()),
             Fail::Error => match &self.error {
                 Some((_, original)) => Err(original.clone().into()),

@@ -4,7 +4,10 @@
 //! [`InstrId`], so no part of the toolchain recurses over a tree whose depth the
 //! user controls: walking, printing, dropping and executing all use explicit stacks.
 //! Variable names are interned per script ([`VarId`]); the sigil is part of the name
-//! (`x`, `$x` and `#x` are three variables) and is also kept as a [`VarKind`].
+//! (`x`, `$x` and `#x` are three variables) and is also kept as a [`VarKind`]. String
+//! literals and lens field names are interned too ([`StrId`]). The script keeps its
+//! text, and both tables are spans into it, so parsing allocates nothing per name or
+//! string.
 
 use std::fmt;
 
@@ -34,6 +37,10 @@ pub struct InstrId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VarId(pub u32);
 
+/// Index of an interned string literal or lens field name in a [`Script`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StrId(pub u32);
+
 /// A parsed and validated AIR script.
 #[derive(Debug, Clone)]
 pub struct Script {
@@ -41,17 +48,46 @@ pub struct Script {
     pub instrs: Vec<Instr>,
     /// The outermost instruction.
     pub root: InstrId,
-    /// Interned variable names, sigil included (`$s`, `#c`, `%m`, `#%m`, `x`).
-    pub names: Vec<Box<str>>,
+    /// The source text, which the two tables below point into.
+    text: Box<str>,
+    /// Interned variable names, sigil included (`$s`, `#c`, `%m`, `#%m`, `x`), by [`VarId`].
+    names: Vec<Span>,
+    /// Interned string literals (without their quotes) and lens field names, by [`StrId`].
+    strings: Vec<Span>,
 }
 
 impl Script {
+    pub(crate) fn new(instrs: Vec<Instr>, root: InstrId, text: Box<str>, names: Vec<Span>, strings: Vec<Span>) -> Self {
+        Script { instrs, root, text, names, strings }
+    }
+
     pub fn instr(&self, id: InstrId) -> &Instr {
         &self.instrs[id.0 as usize]
     }
 
+    /// A variable's name, sigil included.
     pub fn name(&self, id: VarId) -> &str {
-        &self.names[id.0 as usize]
+        &self.text[self.names[id.0 as usize].range()]
+    }
+
+    /// How many distinct variable names the script uses; every [`VarId`] is below it.
+    pub fn name_count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The text of a string literal (without its quotes) or of a lens field name.
+    pub fn string(&self, id: StrId) -> &str {
+        &self.text[self.strings[id.0 as usize].range()]
+    }
+
+    /// Every variable name, by [`VarId`].
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.names.iter().map(|span| &self.text[span.range()])
+    }
+
+    /// Every string literal and lens field name, by [`StrId`].
+    pub fn strings(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.strings.iter().map(|span| &self.text[span.range()])
     }
 }
 
@@ -131,8 +167,8 @@ pub enum Value {
     Timestamp,
     /// `%ttl%`
     Ttl,
-    /// `"text"` (AIR strings have no escapes).
-    String(Box<str>),
+    /// `"text"` (AIR strings have no escapes); the text is [`Script::string`].
+    String(StrId),
     Number(Number),
     Bool(bool),
     /// `[]`
@@ -175,8 +211,8 @@ pub enum LensKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accessor {
-    /// `.name`
-    Field(Box<str>),
+    /// `.name`; the name is [`Script::string`].
+    Field(StrId),
     /// `.[3]`
     Index(u32),
     /// `.[x]`: a field name or an index taken from the scalar `x`.
@@ -245,7 +281,7 @@ pub struct Fold {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fail {
     /// `(fail 1 "message")`
-    Literal { code: i64, message: Box<str> },
+    Literal { code: i64, message: StrId },
     /// `(fail x)`, `(fail x.$.error)`, `(fail #c.$.[0])`: an error object.
     Value(Value),
     /// `(fail %last_error%)`

@@ -7,7 +7,8 @@ use lalrpop_util::ParseError as LalrpopError;
 
 use super::MAX_AIR_SIZE_BYTES;
 use super::ast::{
-    Ap, ApMap, Call, CallOutput, Canon, Fail, Fold, Instr, InstrId, InstrKind, Match, Number, Script, Span, Value, Var, VarId, VarKind,
+    Ap, ApMap, Call, CallOutput, Canon, Fail, Fold, Instr, InstrId, InstrKind, Match, Number, Script, Span, StrId, Value, Var, VarId,
+    VarKind,
 };
 use super::error::{ParseError, ParseErrors};
 use super::lexer::{self, Coarse, Keyword, Lexer, Token};
@@ -37,7 +38,10 @@ pub(crate) fn parse_unvalidated(source: &str) -> Result<Script, ParseErrors> {
     let result = grammar::ScriptParser::new().parse(&mut builder, &mut lexer);
     let mut errors = builder.errors;
     match result {
-        Ok(root) if errors.is_empty() => Ok(Script { instrs: builder.instrs, root, names: lexer.into_names() }),
+        Ok(root) if errors.is_empty() => {
+            let (names, strings) = lexer.into_tables();
+            Ok(Script::new(builder.instrs, root, source.into(), names, strings))
+        }
         Ok(_) => Err(ParseErrors::from_vec(errors).expect("errors is not empty")),
         Err(LalrpopError::User { error }) => {
             // The parser stops at the first lexical error; report all of them at once.
@@ -68,8 +72,9 @@ pub(crate) struct Builder<'s> {
     errors: Vec<ParseError>,
 }
 
-/// Placeholder returned after an error; never reaches a successful parse.
+/// Placeholders returned after an error; they never reach a successful parse.
 const BAD_VAR: Var = Var { id: VarId(0), kind: VarKind::Scalar, span: Span { start: 0, end: 0 } };
+const BAD_STRING: StrId = StrId(0);
 
 /// "a peer, a `(service function)` pair, ..." and similar: what each role accepts.
 const PEER_ALLOWED: &str = "`%init_peer_id%`, a string, a scalar, or a canon stream or canon map with a lens";
@@ -231,7 +236,7 @@ impl Builder<'_> {
             Value::String(message) => message,
             _ => {
                 self.reject(&message, "an error message", "`(fail code \"message\")` takes a string literal message");
-                "".into()
+                BAD_STRING
             }
         };
         InstrKind::Fail(Box::new(Fail::Literal { code, message }))

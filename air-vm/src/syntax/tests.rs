@@ -117,7 +117,8 @@ fn without_spans(script: &Script) -> Script {
 
 fn assert_same(a: &Script, b: &Script) {
     let (a, b) = (without_spans(a), without_spans(b));
-    assert_eq!(a.names, b.names);
+    assert!(a.names().eq(b.names()));
+    assert!(a.strings().eq(b.strings()));
     assert_eq!(a.root, b.root);
     assert_eq!(a.instrs, b.instrs);
 }
@@ -141,6 +142,12 @@ fn all_scripts_are_valid_and_round_trip() {
     }
 }
 
+/// The literal `text` as `script` holds it.
+fn string(script: &Script, text: &str) -> StrId {
+    let id = script.strings().position(|s| s == text).unwrap_or_else(|| panic!("the script has no string {text:?}"));
+    StrId(u32::try_from(id).unwrap())
+}
+
 fn root(source: &str) -> (Script, InstrKind) {
     let script = parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
     let kind = script.instr(script.root).kind.clone();
@@ -161,9 +168,9 @@ fn call_form() {
     let (script, kind) = root(source);
     let InstrKind::Call(call) = kind else { panic!() };
     assert_eq!(call.peer, Value::InitPeerId);
-    assert_eq!(call.service, Value::String("svc".into()));
-    assert_eq!(call.function, Value::String("f".into()));
-    assert_eq!(call.args, vec![Value::Number(Number::Int(1)), Value::String("a".into()), Value::Bool(true)]);
+    assert_eq!(call.service, Value::String(string(&script, "svc")));
+    assert_eq!(call.function, Value::String(string(&script, "f")));
+    assert_eq!(call.args, vec![Value::Number(Number::Int(1)), Value::String(string(&script, "a")), Value::Bool(true)]);
     let CallOutput::Stream(out) = call.output else { panic!() };
     assert_eq!(script.name(out.id), "$out");
     assert_eq!(out.kind, VarKind::Stream);
@@ -183,7 +190,7 @@ fn ap_forms() {
     assert_eq!(script.name(ap.dest.id), "$s");
     let (script, kind) = root(r#"(ap ("k" %init_peer_id%) %m)"#);
     let InstrKind::ApMap(ap) = kind else { panic!() };
-    assert_eq!(ap.key, Value::String("k".into()));
+    assert_eq!(ap.key, Value::String(string(&script, "k")));
     assert_eq!(ap.value, Value::InitPeerId);
     assert_eq!(script.name(ap.map.id), "%m");
     assert_eq!(ap.map.kind, VarKind::StreamMap);
@@ -201,7 +208,7 @@ fn canon_forms() {
         let InstrKind::Canon(canon) = instr else { panic!() };
         assert_eq!(script.name(canon.dest.id), dest);
         assert_eq!(canon.dest.kind, kind);
-        assert_eq!(canon.peer, Value::String("p".into()));
+        assert_eq!(canon.peer, Value::String(string(&script, "p")));
     }
 }
 
@@ -218,9 +225,9 @@ fn combinators_and_leaves() {
 
 #[test]
 fn match_forms() {
-    let (_, kind) = root("(match 1 \"1\" (null))");
+    let (script, kind) = root("(match 1 \"1\" (null))");
     let InstrKind::Match(m) = kind else { panic!() };
-    assert_eq!((m.left, m.right), (Value::Number(Number::Int(1)), Value::String("1".into())));
+    assert_eq!((m.left, m.right), (Value::Number(Number::Int(1)), Value::String(string(&script, "1"))));
     let (_, kind) = root("(mismatch %timestamp% %ttl% (null))");
     assert!(matches!(kind, InstrKind::Mismatch(_)));
 }
@@ -241,8 +248,8 @@ fn fold_next_new() {
 
 #[test]
 fn fail_forms() {
-    let (_, kind) = root(r#"(fail 42 "boom")"#);
-    assert_eq!(kind, InstrKind::Fail(Box::new(Fail::Literal { code: 42, message: "boom".into() })));
+    let (script, kind) = root(r#"(fail 42 "boom")"#);
+    assert_eq!(kind, InstrKind::Fail(Box::new(Fail::Literal { code: 42, message: string(&script, "boom") })));
     assert_eq!(root("(fail %last_error%)").1, InstrKind::Fail(Box::new(Fail::LastError)));
     assert_eq!(root("(fail :error:)").1, InstrKind::Fail(Box::new(Fail::Error)));
     let (_, kind) = last_child("(seq (canon \"p\" $s #c) (fail #c.$.[0]))");
@@ -263,7 +270,7 @@ fn value_forms_in_arguments() {
     let Value::Scalar { var, lens: Some(lens) } = &call.args[0] else { panic!() };
     assert_eq!(script.name(var.id), "x");
     let LensKind::Path { accessors, flatten: true } = &lens.kind else { panic!() };
-    assert_eq!(accessors[..2], [Accessor::Field("a".into()), Accessor::Index(0)]);
+    assert_eq!(accessors[..2], [Accessor::Field(string(&script, "a")), Accessor::Index(0)]);
     assert!(matches!(accessors[2], Accessor::Scalar(v) if script.name(v.id) == "x"));
     assert!(matches!(&call.args[1], Value::Scalar { lens: Some(l), .. } if l.kind == LensKind::Length));
     assert!(matches!(&call.args[2], Value::Scalar { var, lens: None } if script.name(var.id) == "-relay-"));
@@ -271,14 +278,14 @@ fn value_forms_in_arguments() {
     assert_eq!(call.args[4], Value::Number(Number::Int(5)));
     assert_eq!(call.args[5], Value::Number(Number::Float(1.25)));
     assert_eq!(call.args[6], Value::Number(Number::Float(-1.5)));
-    assert_eq!(call.args[7], Value::String("".into()));
+    assert_eq!(call.args[7], Value::String(string(&script, "")));
     assert_eq!(call.args[8], Value::EmptyArray);
 }
 
 #[test]
 fn hash_dollar_and_hash_are_distinct_names() {
     let script = parse("(seq (canon \"p\" $s #s) (canon \"p\" $s #$s))").unwrap();
-    assert_eq!(&*script.names, &["$s", "#s", "#$s"].map(Box::from));
+    assert!(script.names().eq(["$s", "#s", "#$s"]));
 }
 
 #[test]
