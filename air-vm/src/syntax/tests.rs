@@ -289,6 +289,20 @@ fn hash_dollar_and_hash_are_distinct_names() {
 }
 
 #[test]
+fn strings_are_interned_once_and_kept_whole() {
+    // The same text as a service, a function, an argument and a lens field is one string.
+    let script = parse(r#"(seq (call "a" ("a" "b") ["a" "c"] x) (call x.$.a ("b" "b") [x.$.c] y))"#).unwrap();
+    assert!(script.strings().eq(["a", "b", "c"]));
+    // A long literal (the lexer's automaton reads it to its closing quote).
+    let long = "é-x".repeat(100_000);
+    let script = parse(&format!(r#"(call "p" ("s" "f") ["{long}" ""] r)"#)).unwrap();
+    let InstrKind::Call(call) = &script.instr(script.root).kind else { panic!() };
+    let [Value::String(long_id), Value::String(empty_id)] = call.args[..] else { panic!("{:?}", call.args) };
+    assert_eq!(script.string(long_id), long);
+    assert_eq!(script.string(empty_id), "");
+}
+
+#[test]
 fn errors_display() {
     let errors = parse("(seq (null)").unwrap_err();
     assert_eq!(errors.to_string(), "unclosed `(` (at bytes 0..1); hint: `seq` needs two instructions, then `)`");
