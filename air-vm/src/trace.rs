@@ -66,6 +66,27 @@ impl Trace {
         t
     }
 
+    /// Whether the subtraces are numbered as [`Trace::canonicalize`] numbers them, with
+    /// none unreachable. Cheaper than renumbering: nothing is moved or allocated but a stack.
+    pub fn is_canonical(&self) -> bool {
+        let mut next = 1;
+        let mut stack = vec![0];
+        while let Some(id) = stack.pop() {
+            let Some(states) = self.subtraces.get(id) else { return false };
+            let first_child = stack.len();
+            for child in states.iter().flat_map(State::children) {
+                if child.0 as usize != next {
+                    return false;
+                }
+                next += 1;
+                stack.push(child.0 as usize);
+            }
+            // The first child is visited first, as `canonicalize` does.
+            stack[first_child..].reverse();
+        }
+        next == self.subtraces.len()
+    }
+
     /// Renumbers subtraces in depth-first order of the tree and drops unreachable ones,
     /// so equal trees have equal arenas (and equal bytes).
     pub fn canonicalize(&mut self) {
@@ -131,12 +152,13 @@ impl State {
         }
     }
 
-    pub fn children(&self) -> Vec<SubtraceId> {
-        match self {
-            State::Par { left, right } => vec![*left, *right],
-            State::Fold { iterations } => iterations.iter().map(|i| i.subtrace).collect(),
-            _ => Vec::new(),
-        }
+    pub fn children(&self) -> impl Iterator<Item = SubtraceId> + '_ {
+        let (branches, iterations) = match self {
+            State::Par { left, right } => (Some([*left, *right]), &[][..]),
+            State::Fold { iterations } => (None, iterations.as_slice()),
+            _ => (None, &[][..]),
+        };
+        branches.into_iter().flatten().chain(iterations.iter().map(|i| i.subtrace))
     }
 }
 
@@ -211,4 +233,42 @@ pub struct CanonElement {
     /// is referred to by its own CID rather than copied into a `{"key", "value"}` object,
     /// so a value put into a map is stored once.
     pub key: Option<Cid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn par(left: u32, right: u32) -> State {
+        State::Par { left: SubtraceId(left), right: SubtraceId(right) }
+    }
+
+    fn fold(subtraces: &[u32]) -> State {
+        let iterations =
+            subtraces.iter().map(|&s| FoldIteration { value: ValueKey([u8::try_from(s).unwrap(); 16]), subtrace: SubtraceId(s) }).collect();
+        State::Fold { iterations }
+    }
+
+    #[test]
+    fn canonical_numbering_is_recognized() {
+        // root: par(1, 2), fold(3, 4); subtrace 1: par(5, 6). Depth first, children of a
+        // subtrace numbered together: 1 2 3 4, then 1's children 5 6.
+        let canonical =
+            Trace { subtraces: vec![vec![par(1, 2), fold(&[3, 4])], vec![par(5, 6)], vec![State::Ap], vec![], vec![], vec![], vec![]] };
+        assert!(canonical.is_canonical());
+        let mut renumbered = canonical.clone();
+        renumbered.canonicalize();
+        assert_eq!(renumbered, canonical);
+
+        // The same tree numbered otherwise, an unreachable subtrace, a dangling child.
+        let swapped =
+            Trace { subtraces: vec![vec![par(2, 1), fold(&[3, 4])], vec![State::Ap], vec![par(5, 6)], vec![], vec![], vec![], vec![]] };
+        let unreachable = Trace { subtraces: vec![vec![par(1, 2)], vec![], vec![], vec![State::Ap]] };
+        let dangling = Trace { subtraces: vec![vec![par(1, 2)], vec![]] };
+        let shared = Trace { subtraces: vec![vec![par(1, 1)], vec![]] };
+        for trace in [swapped, unreachable, dangling, shared] {
+            assert!(!trace.is_canonical(), "{trace:?}");
+        }
+        assert!(Trace::default().is_canonical());
+    }
 }
