@@ -94,14 +94,15 @@ impl Outcome {
 }
 
 /// Runs `air` on this peer: merges `prev_data` with `incoming_data`, re-executes, and
-/// returns the new data with next peers and call requests. On a preparation or
+/// returns the new data with next peers and call requests. `call_results` answer this
+/// peer's earlier requests; the run takes them over (a 100 MB result is not copied). On a preparation or
 /// uncatchable error the previous data comes back unchanged.
 pub fn invoke(
     air: &str,
     prev_data: &[u8],
     incoming_data: &[u8],
     params: &RunParameters,
-    call_results: &BTreeMap<u32, CallResult>,
+    call_results: BTreeMap<u32, CallResult>,
 ) -> Outcome {
     run(Source::Text(air), prev_data, incoming_data, params, call_results)
 }
@@ -115,7 +116,7 @@ pub fn invoke_parsed(
     prev_data: &[u8],
     incoming_data: &[u8],
     params: &RunParameters,
-    call_results: &BTreeMap<u32, CallResult>,
+    call_results: BTreeMap<u32, CallResult>,
 ) -> Outcome {
     run(Source::Parsed(script), prev_data, incoming_data, params, call_results)
 }
@@ -132,9 +133,9 @@ fn run(
     prev_data: &[u8],
     incoming_data: &[u8],
     params: &RunParameters,
-    call_results: &BTreeMap<u32, CallResult>,
+    call_results: BTreeMap<u32, CallResult>,
 ) -> Outcome {
-    match prepare(source, prev_data, incoming_data, params, call_results) {
+    match prepare(source, prev_data, incoming_data, params, &call_results) {
         Err(e) => Outcome::kept(prev_data, e.code(), e.to_string()),
         Ok(p) => execute(p, prev_data, params, call_results),
     }
@@ -195,7 +196,7 @@ fn prepare<'a>(
     Ok(Prepared { script, prev, incoming, sets })
 }
 
-fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_results: &BTreeMap<u32, CallResult>) -> Outcome {
+fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_results: BTreeMap<u32, CallResult>) -> Outcome {
     let Prepared { script, mut prev, incoming, sets } = p;
     // Nothing arrived: a round of call results.
     let nothing_arrived = incoming.trace.state_count() == 0;

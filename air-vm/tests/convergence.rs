@@ -217,7 +217,7 @@ fn an_observer_merging_all_contributions_in_any_order_gets_one_trace() {
         let params = net.params("init", "observer");
         let mut data = Vec::new();
         for &i in order {
-            let out = invoke(&air, &data, &blobs[i], &params, &BTreeMap::new());
+            let out = invoke(&air, &data, &blobs[i], &params, BTreeMap::new());
             assert_eq!(out.ret_code, 0, "{}", out.error_message);
             data = out.data;
         }

@@ -30,7 +30,7 @@ fn setup() -> (LocalNetwork, String, Vec<u8>, Vec<u8>) {
     let from_a = run.delivered.iter().rev().find(|(to, _)| to == "init").map(|(_, d)| d.clone()).unwrap_or_default();
     assert!(!from_a.is_empty());
     // init's state before a's answer: its first invocation, with empty incoming data.
-    let first = invoke(&air, &[], &[], &net.params("init", "init"), &BTreeMap::new());
+    let first = invoke(&air, &[], &[], &net.params("init", "init"), BTreeMap::new());
     (net, air, from_a, first.data)
 }
 
@@ -56,7 +56,7 @@ fn forge(from_a: &[u8]) -> Vec<u8> {
 fn deliver(net: &LocalNetwork, air: &str, prev: &[u8], incoming: &[u8], particle: &str) -> Outcome {
     let mut net = net.clone();
     net.particle_id = particle.to_owned();
-    invoke(air, prev, incoming, &net.params("init", "init"), &BTreeMap::new())
+    invoke(air, prev, incoming, &net.params("init", "init"), BTreeMap::new())
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn signatures_can_be_switched_off_for_hand_built_traces() {
     let mut data = Data::from_bytes(&from_a).unwrap();
     data.signatures.clear();
     net.signatures = false;
-    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), BTreeMap::new());
     assert_eq!(out.ret_code, 0, "{}", out.error_message);
 }
 
@@ -173,10 +173,10 @@ fn a_replayed_call_with_different_arguments_is_rejected() {
     let mut services = |_: &str, _: &CallRequest| CallResult::ok(json!(1));
     let first = net.run(r#"(call %init_peer_id% ("s" "f") ["a"] x)"#, "init", &mut services);
     let data = first.data["init"].clone();
-    let out = invoke(r#"(call %init_peer_id% ("s" "f") ["b"] x)"#, &data, &[], &net.params("init", "init"), &BTreeMap::new());
+    let out = invoke(r#"(call %init_peer_id% ("s" "f") ["b"] x)"#, &data, &[], &net.params("init", "init"), BTreeMap::new());
     assert_eq!(out.ret_code, 20017, "{}", out.error_message);
     assert_eq!(out.data, data);
-    let out = invoke(r#"(call %init_peer_id% ("s" "g") ["a"] x)"#, &data, &[], &net.params("init", "init"), &BTreeMap::new());
+    let out = invoke(r#"(call %init_peer_id% ("s" "g") ["a"] x)"#, &data, &[], &net.params("init", "init"), BTreeMap::new());
     assert_eq!(out.ret_code, 20017, "{}", out.error_message);
 }
 
@@ -185,7 +185,7 @@ fn unconsumed_call_results_are_a_farewell_error_but_data_is_produced() {
     let net = LocalNetwork::new(&["init"]);
     let mut results = BTreeMap::new();
     results.insert(77, CallResult::ok(json!(1)));
-    let out = invoke("(null)", &[], &[], &net.params("init", "init"), &results);
+    let out = invoke("(null)", &[], &[], &net.params("init", "init"), results);
     assert_eq!(out.ret_code, 30000);
     assert!(!out.data.is_empty());
 }
@@ -231,7 +231,7 @@ fn rich() -> &'static (LocalNetwork, String, Vec<u8>, Vec<u8>) {
         });
         assert!(run.errors.is_empty(), "{:?}", run.errors);
         let from_a = run.delivered.iter().rev().find(|(to, _)| to == "init").map(|(_, d)| d.clone()).unwrap_or_default();
-        let first = invoke(&air, &[], &[], &net.params("init", "init"), &BTreeMap::new());
+        let first = invoke(&air, &[], &[], &net.params("init", "init"), BTreeMap::new());
         (net, air, from_a, first.data)
     })
 }
@@ -297,12 +297,12 @@ proptest::proptest! {
             m.apply(&mut bytes);
         }
         let _ = Data::from_bytes(&bytes);
-        let out = invoke(air, prev, &bytes, &net.params("init", "init"), &BTreeMap::new());
+        let out = invoke(air, prev, &bytes, &net.params("init", "init"), BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data == *prev, "{}: {}", out.ret_code, out.error_message);
         // A host that parsed the script once gets the same outcome, errors included.
         let script = air_vm::syntax::parse(air).unwrap();
-        proptest::prop_assert_eq!(air_vm::invoke_parsed(&script, prev, &bytes, &net.params("init", "init"), &BTreeMap::new()), out);
-        let out = invoke(air, &[], &bytes, &net.params("init", "a"), &BTreeMap::new());
+        proptest::prop_assert_eq!(air_vm::invoke_parsed(&script, prev, &bytes, &net.params("init", "init"), BTreeMap::new()), out);
+        let out = invoke(air, &[], &bytes, &net.params("init", "a"), BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty(), "{}: {}", out.ret_code, out.error_message);
     }
 
@@ -332,7 +332,7 @@ proptest::proptest! {
                 }
             }
         }
-        let out = invoke(air, prev, &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+        let out = invoke(air, prev, &data.to_bytes(), &net.params("init", "init"), BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data == *prev, "{}: {}", out.ret_code, out.error_message);
     }
 
@@ -345,7 +345,7 @@ proptest::proptest! {
         framed.extend_from_slice(&bytes);
         let _ = Data::from_bytes(&framed);
         let net = LocalNetwork::new(&["init"]);
-        let out = invoke("(null)", &[], &framed, &net.params("init", "init"), &BTreeMap::new());
+        let out = invoke("(null)", &[], &framed, &net.params("init", "init"), BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty());
     }
 }
@@ -419,8 +419,8 @@ fn a_snapshot_with_a_wrong_length_is_rejected() {
             }
         }
     }
-    let prev = invoke(&air, &[], &[], &net.params("init", "init"), &BTreeMap::new()).data;
-    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+    let prev = invoke(&air, &[], &[], &net.params("init", "init"), BTreeMap::new()).data;
+    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), BTreeMap::new());
     assert_ne!(out.ret_code, 0);
     assert!(out.error_message.contains("says it has 2 elements but has 1"), "{}", out.error_message);
     assert_eq!(out.data, prev);
@@ -524,7 +524,7 @@ fn a_map_snapshot_without_its_keys_is_rejected() {
             *result = stripped;
         }
     }
-    let out = invoke(&air, &[], &data.to_bytes(), &net.params("init", "init"), &BTreeMap::new());
+    let out = invoke(&air, &[], &data.to_bytes(), &net.params("init", "init"), BTreeMap::new());
     assert_ne!(out.ret_code, 0);
     assert!(out.error_message.contains("the snapshot of a stream map has an element without a key"), "{}", out.error_message);
     assert!(out.data.is_empty());
@@ -536,7 +536,7 @@ fn a_map_snapshot_replayed_as_a_stream_snapshot_is_rejected() {
     let net = LocalNetwork::new(&["init", "a"]);
     let run = net.run(&net.expand(MAP_CANON), "init", &mut services);
     let other = net.expand(r#"(seq (seq (ap 1 $m) (ap 2 $m)) (seq (canon @a $m #m) (call @a ("s" "f") [#m])))"#);
-    let out = invoke(&other, &[], &run.data["a"], &net.params("init", "init"), &BTreeMap::new());
+    let out = invoke(&other, &[], &run.data["a"], &net.params("init", "init"), BTreeMap::new());
     assert_eq!(out.ret_code, 20017, "{}", out.error_message);
     assert!(out.error_message.contains("replays the snapshot of a stream map as one of a stream"), "{}", out.error_message);
     assert!(out.data.is_empty());
@@ -557,13 +557,13 @@ fn one_bad_signature_among_many_is_found_and_named() {
     assert!(run.errors.is_empty(), "{:?}", run.errors);
     let full = run.data["init"].clone();
     let observer = net.params("init", "q1");
-    let genuine = invoke(air, &[], &full, &observer, &BTreeMap::new());
+    let genuine = invoke(air, &[], &full, &observer, BTreeMap::new());
     assert_eq!(genuine.ret_code, 0, "{}", genuine.error_message);
 
     let bad_peer = net.id("q4");
     let mut data = Data::from_bytes(&full).unwrap();
     data.signatures.get_mut(&bad_peer).unwrap().0[10] ^= 1;
-    let out = invoke(air, &[], &data.to_bytes(), &observer, &BTreeMap::new());
+    let out = invoke(air, &[], &data.to_bytes(), &observer, BTreeMap::new());
     assert_eq!(out.ret_code, 9, "{}", out.error_message);
     assert!(out.error_message.contains(&format!("the signature of peer {bad_peer} does not cover")), "{}", out.error_message);
     for other in producers.iter().filter(|p| **p != bad_peer) {
@@ -579,8 +579,8 @@ fn another_peers_key_is_refused() {
     let air = r#"(call %init_peer_id% ("s" "f") [] x)"#;
     let mut params = net.params("init", "init");
     params.key = net.params("init", "a").key;
-    let prev = invoke(air, &[], &[], &params, &BTreeMap::new()).data;
-    let out = invoke(air, &prev, &[], &params, &BTreeMap::from([(1, CallResult::ok(json!(1)))]));
+    let prev = invoke(air, &[], &[], &params, BTreeMap::new()).data;
+    let out = invoke(air, &prev, &[], &params, BTreeMap::from([(1, CallResult::ok(json!(1)))]));
     assert_eq!(out.ret_code, 7, "{}", out.error_message);
     assert!(
         out.error_message.contains(&format!("belongs to {}, not to the current peer {}", net.id("a"), net.id("init"))),

@@ -88,12 +88,12 @@ fn oversized_inputs_are_refused_before_anything_runs() {
     let net = LocalNetwork::new(&["init"]);
     let params = net.params("init", "init");
     let huge_air = format!("(null) ;{}", "x".repeat(air_vm::limits::MAX_AIR_SIZE_BYTES));
-    let out = invoke(&huge_air, &[], &[], &params, &BTreeMap::new());
+    let out = invoke(&huge_air, &[], &[], &params, BTreeMap::new());
     assert_eq!(out.ret_code, 10);
     assert!(out.error_message.contains("the script has"), "{}", out.error_message);
     let mut results = BTreeMap::new();
     results.insert(1, CallResult::ok(Json::String("x".repeat(air_vm::limits::MAX_CALL_RESULT_SIZE_BYTES))));
-    let out = invoke("(null)", &[], &[], &params, &results);
+    let out = invoke("(null)", &[], &[], &params, results);
     assert_eq!(out.ret_code, 10);
     assert!(out.error_message.contains("call result 1"), "{}", out.error_message);
 }
@@ -103,28 +103,28 @@ fn a_host_sets_its_own_size_limits() {
     let net = LocalNetwork::new(&["init", "p1"]);
     let air = r#"(seq (call %init_peer_id% ("s" "get") [] v) (call "P1" ("s" "use") [v]))"#.replace("P1", &net.id("p1"));
     let mut params = net.params("init", "init");
-    let start = invoke(&air, &[], &[], &params, &BTreeMap::new());
+    let start = invoke(&air, &[], &[], &params, BTreeMap::new());
     let value = Json::String("x".repeat(1000));
     let results: BTreeMap<u32, CallResult> = start.call_requests.keys().map(|id| (*id, CallResult::ok(value.clone()))).collect();
 
     // A result of 1 002 bytes of JSON text: refused under a 1 001-byte limit, taken under 1 002.
     params.size_limits.call_result_bytes = 1001;
-    let refused = invoke(&air, &start.data, &[], &params, &results);
+    let refused = invoke(&air, &start.data, &[], &params, results.clone());
     assert_eq!(refused.ret_code, 10);
     assert!(refused.error_message.contains("call result 1 has 1002 bytes; the limit is 1001"), "{}", refused.error_message);
     assert_eq!(refused.data, start.data, "a refused run keeps the previous data");
     params.size_limits.call_result_bytes = 1002;
-    let taken = invoke(&air, &start.data, &[], &params, &results);
+    let taken = invoke(&air, &start.data, &[], &params, results);
     assert_eq!(taken.ret_code, 0, "{}", taken.error_message);
 
     // The data it sends on: refused by a peer whose data limit is below its size.
     let mut p1 = net.params("init", "p1");
     p1.size_limits.data_bytes = taken.data.len() - 1;
-    let refused = invoke(&air, &[], &taken.data, &p1, &BTreeMap::new());
+    let refused = invoke(&air, &[], &taken.data, &p1, BTreeMap::new());
     assert_eq!(refused.ret_code, 10);
     assert!(refused.error_message.contains("the incoming data has"), "{}", refused.error_message);
     p1.size_limits.data_bytes = taken.data.len();
-    let taken = invoke(&air, &[], &taken.data, &p1, &BTreeMap::new());
+    let taken = invoke(&air, &[], &taken.data, &p1, BTreeMap::new());
     assert_eq!(taken.ret_code, 0, "{}", taken.error_message);
     assert_eq!(taken.call_requests[&1].arguments, vec![value]);
 }

@@ -184,8 +184,8 @@ pub struct Interpreter<'a> {
     complete: bool,
     stack: Vec<Frame>,
     folds: Vec<FoldCtx>,
-    call_results: &'a BTreeMap<u32, CallResult>,
-    used_results: BTreeSet<u32>,
+    /// Results of this peer's calls not taken by a call yet.
+    call_results: BTreeMap<u32, CallResult>,
     requests: BTreeMap<u32, CallRequest>,
     next_peers: BTreeSet<String>,
     last_call_id: u32,
@@ -322,7 +322,7 @@ impl<'a> Interpreter<'a> {
         trace: Trace,
         store: Store,
         last_call_id: u32,
-        call_results: &'a BTreeMap<u32, CallResult>,
+        call_results: BTreeMap<u32, CallResult>,
     ) -> Self {
         let subtraces_at_start = trace.subtraces.len();
         Interpreter {
@@ -336,7 +336,6 @@ impl<'a> Interpreter<'a> {
             stack: Vec::new(),
             folds: Vec::new(),
             call_results,
-            used_results: BTreeSet::new(),
             requests: BTreeMap::new(),
             next_peers: BTreeSet::new(),
             last_call_id,
@@ -378,7 +377,7 @@ impl<'a> Interpreter<'a> {
             return Err(Uncatchable::TraceLimit(format!("the trace holds more than {} states", crate::limits::MAX_TRACE_STATES)));
         }
         let error = root_error.map(|e| self.error_object(&e, true));
-        let unused_results = self.call_results.keys().filter(|id| !self.used_results.contains(id)).copied().collect();
+        let unused_results = self.call_results.keys().copied().collect();
         let mut trace = self.trace;
         // The merged trace arrives in canonical order; only new subtraces can upset it.
         if trace.subtraces.len() != self.subtraces_at_start {
@@ -740,11 +739,9 @@ impl<'a> Interpreter<'a> {
                 self.complete = false;
                 Ok(())
             }
-            Recorded::MyRequest(id) => match self.call_results.get(&id) {
-                Some(result) => {
-                    self.used_results.insert(id);
-                    self.handle_result(c, &args, triplet, result.clone())
-                }
+            // A result answers its request once, and is moved into the run, not copied.
+            Recorded::MyRequest(id) => match self.call_results.remove(&id) {
+                Some(result) => self.handle_result(c, &args, triplet, result),
                 None => {
                     self.cursor.index += 1;
                     self.complete = false;

@@ -66,7 +66,7 @@ impl Header {
 
     /// Runs the VM on this particle's script; a script that does not parse goes to
     /// `invoke` as text, which reports the error as a peer would.
-    fn invoke(&self, prev: &[u8], incoming: &[u8], params: &RunParameters, results: &BTreeMap<u32, CallResult>) -> air_vm::Outcome {
+    fn invoke(&self, prev: &[u8], incoming: &[u8], params: &RunParameters, results: BTreeMap<u32, CallResult>) -> air_vm::Outcome {
         match self.parsed.get_or_init(|| air_vm::syntax::parse(&self.script).ok()) {
             Some(script) => invoke_parsed(script, prev, incoming, params, results),
             None => invoke(&self.script, prev, incoming, params, results),
@@ -426,7 +426,7 @@ impl<'n> Simulation<'n> {
             let started = self.tick();
             let p = &self.particles[particle];
             let previous = p.stored.get(&peer).map_or(&[][..], Vec::as_slice);
-            let out = p.header.invoke(previous, &incoming, &params, &results);
+            let out = p.header.invoke(previous, &incoming, &params, std::mem::take(&mut results));
             self.timings.vm_ns += self.tick().saturating_sub(started);
             if out.ret_code != 0 {
                 self.event(particle, peer, "vm-error", format!("code {}: {}", out.ret_code, out.error_message));
@@ -434,7 +434,6 @@ impl<'n> Simulation<'n> {
             self.particles[particle].stored.insert(peer, out.data);
             next.extend(out.next_peers);
             incoming = Vec::new();
-            results = BTreeMap::new();
             let started = self.tick();
             for (id, request) in out.call_requests {
                 if let Some(result) = self.serve(Serving { particle, peer }, id, &request) {
