@@ -8,6 +8,7 @@
 use crate::trace::{CallState, CanonElement, CanonResult, CanonState, ServiceResult, State, Trace};
 use crate::value::{Cid, CidMap, SmallHasher, Tetraplet, hash_concat};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -17,11 +18,12 @@ pub const FORMAT_VERSION: u16 = 3;
 /// Version of this interpreter, recorded in the data it writes.
 pub const INTERPRETER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Everything a peer keeps and sends for one particle.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Data {
+/// Everything a peer keeps and sends for one particle. Decoded data borrows its values'
+/// text from the bytes it was read from (`'a`), so a big value is not copied to be read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Data<'a> {
     pub trace: Trace,
-    pub store: Store,
+    pub store: Store<'a>,
     /// Per producing peer (its peer ID), its signature over the CIDs it produced.
     pub signatures: BTreeMap<String, Signature>,
     /// The last call request id this peer handed to its host (meaningful only locally).
@@ -35,10 +37,11 @@ pub struct Signature(#[serde(with = "crate::value::fixed_bytes")] pub [u8; 64]);
 /// Content-addressed records referenced by the trace; each is stored once.
 /// Encoded in CID order, so equal stores give equal bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Store {
-    /// Compact JSON text of values.
-    #[serde(serialize_with = "sorted")]
-    pub values: CidMap<String>,
+pub struct Store<'a> {
+    /// Compact JSON text of values: borrowed from the data they were decoded from, or
+    /// owned when this run made them.
+    #[serde(serialize_with = "sorted", deserialize_with = "borrowed_texts", borrow)]
+    pub values: CidMap<Cow<'a, str>>,
     #[serde(serialize_with = "sorted")]
     pub tetraplets: CidMap<Tetraplet>,
     #[serde(serialize_with = "sorted")]
@@ -58,6 +61,13 @@ fn union<V>(map: &mut CidMap<V>, mut other: CidMap<V>) {
     }
 }
 
+/// Reads the values' texts as slices of the bytes being decoded (serde would copy each
+/// into a `Cow::Owned`).
+fn borrowed_texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<CidMap<Cow<'a, str>>, D::Error> {
+    let texts: CidMap<&'de str> = CidMap::deserialize(d)?;
+    Ok(texts.into_iter().map(|(cid, text)| (cid, Cow::Borrowed(text))).collect())
+}
+
 /// Serializes a CID map in CID order.
 fn sorted<V: Serialize, S: serde::Serializer>(map: &CidMap<V>, s: S) -> Result<S::Ok, S::Error> {
     let mut entries: Vec<(&Cid, &V)> = map.iter().collect();
@@ -65,10 +75,10 @@ fn sorted<V: Serialize, S: serde::Serializer>(map: &CidMap<V>, s: S) -> Result<S
     s.collect_map(entries)
 }
 
-impl Store {
+impl<'a> Store<'a> {
     pub fn put_value(&mut self, json_text: String) -> Cid {
         let cid = Cid::of("json", json_text.as_bytes());
-        self.values.entry(cid).or_insert(json_text);
+        self.values.entry(cid).or_insert(Cow::Owned(json_text));
         cid
     }
 
@@ -90,8 +100,14 @@ impl Store {
         cid
     }
 
+    /// The same records, owning their text.
+    pub fn into_owned(self) -> Store<'static> {
+        let values = self.values.into_iter().map(|(cid, text)| (cid, Cow::Owned(text.into_owned()))).collect();
+        Store { values, tetraplets: self.tetraplets, results: self.results, canons: self.canons }
+    }
+
     /// Adds every record of `other` (records are immutable, so a union is enough).
-    pub fn absorb(&mut self, other: Store) {
+    pub fn absorb(&mut self, other: Store<'a>) {
         union(&mut self.values, other.values);
         union(&mut self.tetraplets, other.tetraplets);
         union(&mut self.results, other.results);
@@ -105,7 +121,7 @@ impl Store {
 
     /// Like [`Store::verify`], skipping the hash of records `known` holds with the same
     /// content (comparing is much cheaper than hashing).
-    pub fn verify_new(&self, known: &Store) -> Result<(), String> {
+    pub fn verify_new(&self, known: &Store<'_>) -> Result<(), String> {
         for (cid, text) in &self.values {
             if known.values.get(cid) == Some(text) {
                 continue;
@@ -237,7 +253,7 @@ pub enum DataError {
     Verification(String),
 }
 
-impl Data {
+impl<'a> Data<'a> {
     /// Encodes the data with its envelope.
     pub fn to_bytes(&self) -> Vec<u8> {
         // Encoded in place into a buffer sized for the values (the bulk of big data) and
@@ -258,15 +274,26 @@ impl Data {
         postcard::to_extend(&body, out).unwrap_or_default()
     }
 
+    /// The same data owning all its text, independent of the bytes it was read from.
+    pub fn into_owned(self) -> Data<'static> {
+        Data {
+            trace: self.trace,
+            store: self.store.into_owned(),
+            signatures: self.signatures,
+            last_call_id: self.last_call_id,
+            interpreter_version: self.interpreter_version,
+        }
+    }
+
     /// Decodes data; empty bytes are empty data. Checks that the store is consistent
     /// and that every CID the trace references is present.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Data, DataError> {
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Data<'a>, DataError> {
         Self::from_bytes_trusting(bytes, &Store::default())
     }
 
     /// Like [`Data::from_bytes`], but records that `known` (a store this peer already
     /// checked) holds with the same content are not hashed again.
-    pub fn from_bytes_trusting(bytes: &[u8], known: &Store) -> Result<Data, DataError> {
+    pub fn from_bytes_trusting(bytes: &'a [u8], known: &Store<'_>) -> Result<Data<'a>, DataError> {
         let data = Self::decode(bytes)?;
         data.store.verify_new(known).map_err(DataError::Verification)?;
         Ok(data)
@@ -274,11 +301,11 @@ impl Data {
 
     /// Decodes data this peer wrote itself (its stored previous data): the shape is
     /// checked, the hashes are not.
-    pub fn decode_own(bytes: &[u8]) -> Result<Data, DataError> {
+    pub fn decode_own(bytes: &'a [u8]) -> Result<Data<'a>, DataError> {
         Self::decode(bytes)
     }
 
-    fn decode(bytes: &[u8]) -> Result<Data, DataError> {
+    fn decode(bytes: &'a [u8]) -> Result<Data<'a>, DataError> {
         if bytes.is_empty() {
             return Ok(Data::default());
         }
@@ -291,7 +318,7 @@ impl Data {
         if version != FORMAT_VERSION {
             return Err(DataError::UnsupportedVersion { found: version, interpreter });
         }
-        let body: Body = postcard::from_bytes(&rest[len as usize..]).map_err(|e| DataError::Malformed(e.to_string()))?;
+        let body: Body<'a> = postcard::from_bytes(&rest[len as usize..]).map_err(|e| DataError::Malformed(e.to_string()))?;
         let data = Data {
             trace: body.trace,
             store: body.store,
@@ -355,10 +382,11 @@ impl Data {
 }
 
 /// The encoded part of [`Data`] (the interpreter version lives in the envelope).
-#[derive(Serialize, Deserialize)]
-struct Body {
+#[derive(Deserialize)]
+struct Body<'a> {
     trace: Trace,
-    store: Store,
+    #[serde(borrow)]
+    store: Store<'a>,
     signatures: BTreeMap<String, Signature>,
     last_call_id: u32,
 }
@@ -367,7 +395,7 @@ struct Body {
 #[derive(Serialize)]
 struct BodyRef<'a> {
     trace: &'a Trace,
-    store: &'a Store,
+    store: &'a Store<'a>,
     signatures: &'a BTreeMap<String, Signature>,
     last_call_id: u32,
 }

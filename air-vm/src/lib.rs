@@ -143,16 +143,16 @@ fn run(
 
 struct Prepared<'a> {
     script: std::borrow::Cow<'a, syntax::Script>,
-    prev: Data,
-    incoming: Data,
+    prev: Data<'a>,
+    incoming: Data<'a>,
     /// What each peer produced in the previous and the incoming data, when signatures are checked.
     sets: Option<(sign::Produced, sign::Produced)>,
 }
 
 fn prepare<'a>(
     source: Source<'a>,
-    prev_data: &[u8],
-    incoming_data: &[u8],
+    prev_data: &'a [u8],
+    incoming_data: &'a [u8],
     params: &RunParameters,
     call_results: &BTreeMap<u32, CallResult>,
 ) -> Result<Prepared<'a>, PreparationError> {

@@ -153,7 +153,7 @@ impl LocalNetwork {
     }
 
     /// The decoded final data of a peer.
-    pub fn final_data(run: &LocalRun, peer: &str) -> Data {
+    pub fn final_data<'r>(run: &'r LocalRun, peer: &str) -> Data<'r> {
         run.data.get(peer).and_then(|b| Data::from_bytes(b).ok()).unwrap_or_default()
     }
 }

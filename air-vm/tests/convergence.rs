@@ -221,7 +221,7 @@ fn an_observer_merging_all_contributions_in_any_order_gets_one_trace() {
             assert_eq!(out.ret_code, 0, "{}", out.error_message);
             data = out.data;
         }
-        Data::from_bytes(&data).unwrap()
+        Data::from_bytes(&data).unwrap().into_owned()
     };
     let forward: Vec<usize> = (0..blobs.len()).collect();
     let backward: Vec<usize> = forward.iter().rev().copied().collect();

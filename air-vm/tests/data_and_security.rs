@@ -5,6 +5,7 @@ use air_vm::local::LocalNetwork;
 use air_vm::trace::{CallState, State};
 use air_vm::{CallRequest, CallResult, Outcome, invoke};
 use serde_json::json;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 const AIR: &str = r#"
@@ -32,6 +33,21 @@ fn setup() -> (LocalNetwork, String, Vec<u8>, Vec<u8>) {
     // init's state before a's answer: its first invocation, with empty incoming data.
     let first = invoke(&air, &[], &[], &net.params("init", "init"), BTreeMap::new());
     (net, air, from_a, first.data)
+}
+
+#[test]
+fn decoded_values_are_read_in_place_and_encode_to_the_same_bytes() {
+    let (_, _, from_a, _) = setup();
+    let data = Data::from_bytes(&from_a).unwrap();
+    assert!(!data.store.values.is_empty());
+    for text in data.store.values.values() {
+        let Cow::Borrowed(text) = text else { panic!("a decoded value was copied: {text}") };
+        // The text is a slice of the bytes it was read from.
+        let range = from_a.as_ptr_range();
+        assert!(range.contains(&text.as_ptr()), "{text} is not inside the data");
+    }
+    assert_eq!(data.to_bytes(), from_a);
+    assert_eq!(data.clone().into_owned(), data);
 }
 
 /// `a`'s data with its answer swapped for another, in a consistent store: what a relay

@@ -161,9 +161,9 @@ struct FoldCtx {
 }
 
 /// The outcome of executing a script.
-pub struct Executed {
+pub struct Executed<'a> {
     pub trace: Trace,
-    pub store: Store,
+    pub store: Store<'a>,
     pub last_call_id: u32,
     pub next_peers: BTreeSet<String>,
     pub call_requests: BTreeMap<u32, CallRequest>,
@@ -178,7 +178,7 @@ pub struct Interpreter<'a> {
     script: &'a Script,
     params: &'a RunParameters,
     trace: Trace,
-    store: Store,
+    store: Store<'a>,
     cursor: Cursor,
     env: Env,
     complete: bool,
@@ -320,7 +320,7 @@ impl<'a> Interpreter<'a> {
         script: &'a Script,
         params: &'a RunParameters,
         trace: Trace,
-        store: Store,
+        store: Store<'a>,
         last_call_id: u32,
         call_results: BTreeMap<u32, CallResult>,
     ) -> Self {
@@ -356,7 +356,7 @@ impl<'a> Interpreter<'a> {
     }
 
     /// Runs the script to the end (or to an uncatchable error).
-    pub fn run(mut self) -> Result<Executed, Uncatchable> {
+    pub fn run(mut self) -> Result<Executed<'a>, Uncatchable> {
         self.stack.push(Frame::Run(self.script.root));
         let mut root_error = None;
         while let Some(frame) = self.stack.pop() {
