@@ -6,7 +6,7 @@
 //! reported with both versions instead of as garbage.
 
 use crate::trace::{CallState, CanonElement, CanonResult, CanonState, ServiceResult, State, Trace};
-use crate::value::{Cid, CidMap, SmallHasher, Tetraplet, hash_concat};
+use crate::value::{Cid, CidMap, SmallHasher, StoredTetraplet, Tetraplet, hash_concat};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -42,8 +42,9 @@ pub struct Store<'a> {
     /// owned when this run made them.
     #[serde(serialize_with = "sorted", deserialize_with = "borrowed_texts", borrow)]
     pub values: CidMap<Cow<'a, str>>,
-    #[serde(serialize_with = "sorted")]
-    pub tetraplets: CidMap<Tetraplet>,
+    /// Read in place from decoded data, like the values.
+    #[serde(serialize_with = "sorted", borrow)]
+    pub tetraplets: CidMap<StoredTetraplet<'a>>,
     #[serde(serialize_with = "sorted")]
     pub results: CidMap<ServiceResult>,
     #[serde(serialize_with = "sorted")]
@@ -84,7 +85,7 @@ impl<'a> Store<'a> {
 
     pub fn put_tetraplet(&mut self, t: &Tetraplet) -> Cid {
         let cid = tetraplet_cid(t);
-        self.tetraplets.entry(cid).or_insert_with(|| t.clone());
+        self.tetraplets.entry(cid).or_insert_with(|| t.into());
         cid
     }
 
@@ -103,7 +104,8 @@ impl<'a> Store<'a> {
     /// The same records, owning their text.
     pub fn into_owned(self) -> Store<'static> {
         let values = self.values.into_iter().map(|(cid, text)| (cid, Cow::Owned(text.into_owned()))).collect();
-        Store { values, tetraplets: self.tetraplets, results: self.results, canons: self.canons }
+        let tetraplets = self.tetraplets.into_iter().map(|(cid, t)| (cid, t.into_owned())).collect();
+        Store { values, tetraplets, results: self.results, canons: self.canons }
     }
 
     /// Adds every record of `other` (records are immutable, so a union is enough).
@@ -135,7 +137,7 @@ impl<'a> Store<'a> {
             }
         }
         for (cid, t) in &self.tetraplets {
-            if known.tetraplets.get(cid) != Some(t) && tetraplet_cid(t) != *cid {
+            if known.tetraplets.get(cid) != Some(t) && tetraplet_fields_cid(t.fields()) != *cid {
                 return Err(format!("tetraplet {cid} does not match its content"));
             }
         }
@@ -211,7 +213,12 @@ impl<'a> Store<'a> {
 // (hashing is on the hot path of every replayed call and every record received).
 
 pub fn tetraplet_cid(t: &Tetraplet) -> Cid {
-    let fields = [&t.peer_pk, &t.service_id, &t.function_name, &t.lens].map(|f| f.as_bytes());
+    tetraplet_fields_cid([&t.peer_pk, &t.service_id, &t.function_name, &t.lens])
+}
+
+/// The CID of a tetraplet given as its four fields: peer, service, function, lens.
+pub fn tetraplet_fields_cid(fields: [&str; 4]) -> Cid {
+    let fields = fields.map(str::as_bytes);
     let lens = fields.map(|f| (f.len() as u64).to_le_bytes());
     Cid(hash_concat(&[b"tetraplet\0", &lens[0], fields[0], &lens[1], fields[1], &lens[2], fields[2], &lens[3], fields[3]]))
 }

@@ -113,7 +113,7 @@ pub fn produced_in(trace: &Trace, stores: &[&Store]) -> BTreeMap<String, Vec<Cid
     let mut out: BTreeMap<String, Vec<Cid>> = BTreeMap::new();
     for (tetraplet, cids) in by_tetraplet {
         if let Some(t) = stores.iter().find_map(|s| s.tetraplets.get(&tetraplet)) {
-            out.entry(t.peer_pk.clone()).or_default().extend(cids);
+            out.entry(t.peer_pk.to_string()).or_default().extend(cids);
         }
     }
     // Sorted, so the order the groups were visited in does not matter.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::fmt;
 use std::rc::Rc;
 
@@ -13,6 +14,53 @@ pub struct Tetraplet {
     pub service_id: String,
     pub function_name: String,
     pub lens: String,
+}
+
+/// A tetraplet as particle data holds it: its text read in place from the decoded bytes,
+/// or owned when a run made it. Encoded exactly as a [`Tetraplet`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTetraplet<'a> {
+    #[serde(borrow)]
+    pub peer_pk: Cow<'a, str>,
+    #[serde(borrow)]
+    pub service_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub function_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub lens: Cow<'a, str>,
+}
+
+impl StoredTetraplet<'_> {
+    pub fn fields(&self) -> [&str; 4] {
+        [&self.peer_pk, &self.service_id, &self.function_name, &self.lens]
+    }
+
+    pub fn to_tetraplet(&self) -> Tetraplet {
+        let [peer_pk, service_id, function_name, lens] = self.fields().map(str::to_owned);
+        Tetraplet { peer_pk, service_id, function_name, lens }
+    }
+
+    pub fn into_owned(self) -> StoredTetraplet<'static> {
+        let owned = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+        StoredTetraplet {
+            peer_pk: owned(self.peer_pk),
+            service_id: owned(self.service_id),
+            function_name: owned(self.function_name),
+            lens: owned(self.lens),
+        }
+    }
+}
+
+impl From<&Tetraplet> for StoredTetraplet<'static> {
+    fn from(t: &Tetraplet) -> Self {
+        let owned = |text: &String| Cow::Owned(text.clone());
+        StoredTetraplet {
+            peer_pk: owned(&t.peer_pk),
+            service_id: owned(&t.service_id),
+            function_name: owned(&t.function_name),
+            lens: owned(&t.lens),
+        }
+    }
 }
 
 impl Tetraplet {

@@ -36,12 +36,15 @@ fn setup() -> (LocalNetwork, String, Vec<u8>, Vec<u8>) {
 }
 
 #[test]
-fn decoded_values_are_read_in_place_and_encode_to_the_same_bytes() {
+fn decoded_values_and_tetraplets_are_read_in_place_and_encode_to_the_same_bytes() {
     let (_, _, from_a, _) = setup();
     let data = Data::from_bytes(&from_a).unwrap();
     assert!(!data.store.values.is_empty());
-    for text in data.store.values.values() {
-        let Cow::Borrowed(text) = text else { panic!("a decoded value was copied: {text}") };
+    assert!(!data.store.tetraplets.is_empty());
+    let texts =
+        data.store.values.values().chain(data.store.tetraplets.values().flat_map(|t| [&t.peer_pk, &t.service_id, &t.function_name]));
+    for text in texts {
+        let Cow::Borrowed(text) = text else { panic!("a decoded text was copied: {text}") };
         // The text is a slice of the bytes it was read from.
         let range = from_a.as_ptr_range();
         assert!(range.contains(&text.as_ptr()), "{text} is not inside the data");

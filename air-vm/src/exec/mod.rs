@@ -18,7 +18,7 @@ use crate::syntax::print::instruction_text;
 use crate::trace::{
     CallState, CanonElement, CanonResult, CanonState, FoldIteration, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
 };
-use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, Tetraplet, Val, json_text};
+use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, StoredTetraplet, Tetraplet, Val, json_text};
 use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
 use env::{Bound, Elements, Env, StreamValue};
@@ -870,9 +870,7 @@ impl<'a> Interpreter<'a> {
         }
         let recorded =
             self.store.tetraplets.get(&stored.tetraplet).ok_or_else(|| Uncatchable::ValueForCidNotFound(stored.tetraplet.to_string()))?;
-        if (recorded.peer_pk.as_str(), recorded.service_id.as_str(), recorded.function_name.as_str(), recorded.lens.as_str())
-            != (peer, service, function, "")
-        {
+        if recorded.fields() != [peer, service, function, ""] {
             return Err(Uncatchable::InstructionParametersMismatch(format!(
                 "`{}` was recorded as a call to {}.{} on {}",
                 text(),
@@ -899,7 +897,13 @@ impl<'a> Interpreter<'a> {
         if let Some(t) = self.tetraplets.get(&cid) {
             return Ok(t.clone());
         }
-        let t = Rc::new(self.store.tetraplets.get(&cid).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?);
+        let t = Rc::new(
+            self.store
+                .tetraplets
+                .get(&cid)
+                .map(StoredTetraplet::to_tetraplet)
+                .ok_or_else(|| Uncatchable::ValueForCidNotFound(cid.to_string()))?,
+        );
         Ok(self.remember_tetraplet(cid, t))
     }
 
@@ -1110,10 +1114,9 @@ impl<'a> Interpreter<'a> {
             })
         };
         let tetraplet = |cid: &Cid| {
-            self.tetraplets
-                .get(cid)
-                .cloned()
-                .unwrap_or_else(|| Rc::new(self.store.tetraplets.get(cid).cloned().unwrap_or_else(|| Tetraplet::literal(""))))
+            self.tetraplets.get(cid).cloned().unwrap_or_else(|| {
+                Rc::new(self.store.tetraplets.get(cid).map_or_else(|| Tetraplet::literal(""), StoredTetraplet::to_tetraplet))
+            })
         };
         let elements = self.store.canon_elements(record);
         Elements {
