@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
     let items: Vec<u32> = (0..500).collect();
     let air500 = r#"(seq (call %init_peer_id% ("s" "items") [] xs)
                        (fold xs x (par (call %init_peer_id% ("s" "work") [x] $r) (next x))))"#;
-    let start = invoke(air500, &[], &[], &init, none.clone());
+    let start = invoke(air500, &[], &[], &init, BTreeMap::new());
     let items_result: BTreeMap<u32, CallResult> = start.call_requests.keys().map(|id| (*id, CallResult::ok(json!(items)))).collect();
     let issued = invoke(air500, &start.data, &[], &init, items_result.clone());
     assert_eq!(issued.call_requests.len(), 500);
@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
         |_: &str, r: &CallRequest| if r.function_name == "peers" { CallResult::ok(json!(peers)) } else { CallResult::ok(json!("ok")) };
     let run = net.run(air_peers, "init", &mut peer_services);
     let last = run.delivered.iter().rev().find(|(to, _)| to == "init").map(|(_, d)| d.clone()).unwrap_or_default();
-    let before = invoke(air_peers, &[], &[], &init, none.clone()).data;
+    let before = invoke(air_peers, &[], &[], &init, BTreeMap::new()).data;
     one(c, "multiple-peers8", air_peers, &before, &last, &observer, &none);
 
     // 30 signatures: 30 distinct result producers in one data.

@@ -19,7 +19,8 @@ pub const FORMAT_VERSION: u16 = 3;
 pub const INTERPRETER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Everything a peer keeps and sends for one particle. Decoded data borrows its values'
-/// text from the bytes it was read from (`'a`), so a big value is not copied to be read.
+/// and tetraplets' text from the bytes it was read from (`'a`), so a big value is not
+/// copied to be read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Data<'a> {
     pub trace: Trace,

@@ -95,8 +95,8 @@ impl Outcome {
 
 /// Runs `air` on this peer: merges `prev_data` with `incoming_data`, re-executes, and
 /// returns the new data with next peers and call requests. `call_results` answer this
-/// peer's earlier requests; the run takes them over (a 100 MB result is not copied). On a preparation or
-/// uncatchable error the previous data comes back unchanged.
+/// peer's earlier requests; the run takes them over (a 100 MB result is not copied). On
+/// a preparation or uncatchable error the previous data comes back unchanged.
 pub fn invoke(
     air: &str,
     prev_data: &[u8],
@@ -202,12 +202,9 @@ fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_resul
     let nothing_arrived = incoming.trace.state_count() == 0;
     let merged = if nothing_arrived {
         // Merging with an empty trace gives the previous trace back (a law the convergence
-        // tests check), so it is taken as is. The VM writes canonical traces, so the
-        // renumbering is for data written otherwise.
+        // tests check), so it is taken as is.
         let mut trace = std::mem::take(&mut prev.trace);
-        if !trace.is_canonical() {
-            trace.canonicalize();
-        }
+        trace.canonicalize();
         Ok(trace)
     } else {
         merge::merge_traces(&prev.trace, &incoming.trace)

@@ -129,7 +129,7 @@ impl LocalNetwork {
                     None => invoke(air, &prev, &incoming, &params, round),
                 };
                 #[cfg(debug_assertions)]
-                debug_assert!(from_text.is_none_or(|text| text == outcome));
+                assert!(from_text.is_none_or(|text| text == outcome), "a parsed script ran otherwise than its text");
                 if outcome.ret_code != 0 {
                     run.errors.push((peer.clone(), outcome.ret_code, outcome.error_message.clone()));
                 }

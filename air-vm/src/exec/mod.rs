@@ -331,7 +331,7 @@ impl<'a> Interpreter<'a> {
             trace,
             store,
             cursor: Cursor { sub: Trace::ROOT, index: 0, addr: [0; 16] },
-            env: Env::new(script.name_count()),
+            env: Env::new(script.names().len()),
             complete: true,
             stack: Vec::new(),
             folds: Vec::new(),

@@ -67,27 +67,26 @@ impl Script {
 
     /// A variable's name, sigil included.
     pub fn name(&self, id: VarId) -> &str {
-        &self.text[self.names[id.0 as usize].range()]
-    }
-
-    /// How many distinct variable names the script uses; every [`VarId`] is below it.
-    pub fn name_count(&self) -> usize {
-        self.names.len()
+        self.slice(self.names[id.0 as usize])
     }
 
     /// The text of a string literal (without its quotes) or of a lens field name.
     pub fn string(&self, id: StrId) -> &str {
-        &self.text[self.strings[id.0 as usize].range()]
+        self.slice(self.strings[id.0 as usize])
     }
 
-    /// Every variable name, by [`VarId`].
+    /// Every variable name, by [`VarId`] (so every `VarId` is below their count).
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.names.iter().map(|span| &self.text[span.range()])
+        self.names.iter().map(|&span| self.slice(span))
     }
 
     /// Every string literal and lens field name, by [`StrId`].
     pub fn strings(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.strings.iter().map(|span| &self.text[span.range()])
+        self.strings.iter().map(|&span| self.slice(span))
+    }
+
+    fn slice(&self, span: Span) -> &str {
+        &self.text[span.range()]
     }
 }
 

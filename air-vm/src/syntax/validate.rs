@@ -61,7 +61,7 @@ struct Validator<'a> {
 
 impl<'a> Validator<'a> {
     fn new(script: &'a Script) -> Self {
-        let n = script.name_count();
+        let n = script.names().len();
         let mut v =
             Validator { script, first_def: vec![None; n], is_iterator: vec![false; n], folds: Vec::new(), seq_left: 0, errors: Vec::new() };
         v.collect_definitions();
