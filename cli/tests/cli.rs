@@ -26,12 +26,23 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("aqua-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("temp file");
-    path
+/// A test's own directory of files, removed when the test ends.
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch(tempfile::Builder::new().prefix("aqua-cli-test-").tempdir().expect("a temp dir"))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, contents).expect("temp file");
+        path
+    }
 }
 
 #[test]
@@ -72,16 +83,18 @@ fn beautify_shows_the_shipped_example() {
 
 #[test]
 fn fmt_prints_canonical_air_that_reads_back_the_same() {
+    let tmp = Scratch::new();
     let out = aqua(&["air", "fmt", "examples/hello.air"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let canonical = text(&out.stdout);
-    let again = aqua(&["air", "fmt", temp_file("canonical.air", canonical.as_bytes()).to_str().unwrap_or_default()]);
+    let again = aqua(&["air", "fmt", tmp.file("canonical.air", canonical.as_bytes()).to_str().unwrap_or_default()]);
     assert_eq!(text(&again.stdout), canonical);
 }
 
 #[test]
 fn a_malformed_script_gets_a_located_error_and_a_failing_exit() {
-    let file = temp_file("bad.air", b"(seq\n  (null)\n  (call %init_peer_id% (\"s\" \"f\") [x]))\n");
+    let tmp = Scratch::new();
+    let file = tmp.file("bad.air", b"(seq\n  (null)\n  (call %init_peer_id% (\"s\" \"f\") [x]))\n");
     let out = aqua(&["air", "fmt", file.to_str().unwrap_or_default()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
@@ -95,16 +108,17 @@ fn a_malformed_script_gets_a_located_error_and_a_failing_exit() {
 
 #[test]
 fn trace_prints_particle_data_as_json() {
+    let tmp = Scratch::new();
     let net = air_vm::local::LocalNetwork::new(&["init"]);
     let mut services = |_: &str, _: &air_vm::CallRequest| air_vm::CallResult::ok(serde_json::json!({"greeting": "hi"}));
     let run = net.run(r#"(call %init_peer_id% ("s" "greet") [] x)"#, "init", &mut services);
-    let file = temp_file("data.bin", &run.data["init"]);
+    let file = tmp.file("data.bin", &run.data["init"]);
     let out = aqua(&["air", "trace", file.to_str().unwrap_or_default()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(json["trace"][0]["states"][0]["call"]["result"], serde_json::json!({"greeting": "hi"}));
     assert_eq!(json["trace"][0]["states"][0]["call"]["tetraplet"]["service_id"], "s");
-    let garbage = temp_file("garbage.bin", b"definitely not data");
+    let garbage = tmp.file("garbage.bin", b"definitely not data");
     let out = aqua(&["air", "trace", garbage.to_str().unwrap_or_default()]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("does not start with the data header"), "{}", text(&out.stderr));
@@ -128,8 +142,9 @@ fn run_with_a_network_data_and_peer_references() {
 
 #[test]
 fn run_reports_are_deterministic_and_name_every_peer() {
+    let tmp = Scratch::new();
     let report = |name: &str| {
-        let path = std::env::temp_dir().join(format!("aqua-cli-test-{}-{name}.json", std::process::id()));
+        let path = tmp.path().join(format!("{name}.json"));
         let p = path.to_str().unwrap_or_default().to_owned();
         let out = greeting(&["--report", &p]);
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -154,8 +169,9 @@ fn run_trace_prints_a_legend_and_one_line_per_event() {
 
 #[test]
 fn a_failing_run_prints_the_error_object_and_exits_1() {
+    let tmp = Scratch::new();
     let air = std::fs::read_to_string(repo().join("examples/greeting.air")).unwrap_or_default().replace("\"greet\")", "\"fail\")");
-    let file = temp_file("fail.air", air.as_bytes());
+    let file = tmp.file("fail.air", air.as_bytes());
     let out =
         aqua(&["run", "--air", file.to_str().unwrap_or_default(), "--network", "examples/greeting.toml", "--data", r#"{"target": "@R1"}"#]);
     assert_eq!(out.status.code(), Some(1));
@@ -165,7 +181,8 @@ fn a_failing_run_prints_the_error_object_and_exits_1() {
 
 #[test]
 fn a_bad_network_description_points_at_the_line() {
-    let net = temp_file("bad.toml", b"[[relay]]\nname = \"R0\"\n\n[[client]]\nname = \"me\"\nrelay = \"R01\"\n");
+    let tmp = Scratch::new();
+    let net = tmp.file("bad.toml", b"[[relay]]\nname = \"R0\"\n\n[[client]]\nname = \"me\"\nrelay = \"R01\"\n");
     let out = aqua(&["run", "--air", "examples/hello.air", "--network", net.to_str().unwrap_or_default()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
@@ -189,8 +206,8 @@ fn run_serves_a_host_native_python_service() {
 
 #[test]
 fn run_writes_a_picture_timings_and_the_script_it_sent() {
-    let dir = std::env::temp_dir().join(format!("aqua-cli-test-{}-outputs", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let tmp = Scratch::new();
+    let dir = tmp.path();
     let (svg, timings, air) = (dir.join("run.svg"), dir.join("t.json"), dir.join("sent.air"));
     let s = |p: &PathBuf| p.to_str().unwrap_or_default().to_owned();
     let out = greeting(&["--svg", &s(&svg), "--timings", &s(&timings), "--emit-air", &s(&air)]);
@@ -225,9 +242,10 @@ fn check_takes_a_directory() {
 
 #[test]
 fn check_reports_every_error_with_its_place_and_exits_1() {
+    let tmp = Scratch::new();
     let source =
         b"aqua Broken\n\nservice Log(\"log\"):\n    log(msg: string)\n\nfunc f(count: u32):\n    Log.log(count)\n    Log.lgo(\"x\")\n";
-    let path = temp_file("broken.aqua", source);
+    let path = tmp.file("broken.aqua", source);
     let out = aqua(&["check", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -241,7 +259,8 @@ fn check_reports_every_error_with_its_place_and_exits_1() {
 
 #[test]
 fn check_prints_json_diagnostics_for_tools() {
-    let path = temp_file("typo.aqua", b"aqua Typo\n\nfunc f(name: string) -> string:\n    <- nmae\n");
+    let tmp = Scratch::new();
+    let path = tmp.file("typo.aqua", b"aqua Typo\n\nfunc f(name: string) -> string:\n    <- nmae\n");
     let out = aqua(&["check", "--format", "json", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -255,10 +274,11 @@ fn check_prints_json_diagnostics_for_tools() {
 
 #[test]
 fn check_takes_constants_and_import_roots() {
-    let dir = temp_file("uses-root.aqua", b"").parent().unwrap().join("roots");
+    let tmp = Scratch::new();
+    let dir = tmp.path().join("roots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("lib.aqua"), b"aqua Lib declares *\n\nconst GREETING ?= \"hi\"\n").unwrap();
-    let main = temp_file("uses-root.aqua", b"aqua Main\n\nimport \"lib.aqua\"\n\nfunc f() -> string:\n    <- GREETING\n");
+    let main = tmp.file("uses-root.aqua", b"aqua Main\n\nimport \"lib.aqua\"\n\nfunc f() -> string:\n    <- GREETING\n");
     let out = aqua(&["check", main.to_str().unwrap(), "-I", dir.to_str().unwrap(), "--const", "GREETING=\"hello\""]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = aqua(&["check", main.to_str().unwrap(), "-I", dir.to_str().unwrap(), "--const", "GREETING=5"]);
@@ -273,8 +293,9 @@ fn check_takes_constants_and_import_roots() {
 
 #[test]
 fn compile_writes_one_script_per_exported_function_and_the_signatures() {
+    let tmp = Scratch::new();
     let source = b"aqua Hello\n\nexport hello, Greeting\n\nservice Greeting(\"greeting\"):\n    greet(name: string) -> string\n\nfunc hello(name: string) -> string:\n    res <- Greeting.greet(name)\n    <- res\n\nfunc hidden() -> string:\n    <- \"not exported\"\n";
-    let path = temp_file("hello.aqua", source);
+    let path = tmp.file("hello.aqua", source);
     let out_dir = path.parent().unwrap().join("compiled");
     let out = aqua(&["compile", path.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -294,7 +315,8 @@ fn compile_writes_one_script_per_exported_function_and_the_signatures() {
 
 #[test]
 fn compile_refuses_errors_and_writes_nothing() {
-    let path = temp_file("broken-compile.aqua", b"aqua B\n\nexport f\n\nfunc f() -> u32:\n    <- \"x\"\n");
+    let tmp = Scratch::new();
+    let path = tmp.file("broken-compile.aqua", b"aqua B\n\nexport f\n\nfunc f() -> u32:\n    <- \"x\"\n");
     let out_dir = path.parent().unwrap().join("compiled-broken");
     let out = aqua(&["compile", path.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -304,8 +326,9 @@ fn compile_refuses_errors_and_writes_nothing() {
 
 #[test]
 fn run_compiles_and_runs_an_aqua_function() {
+    let tmp = Scratch::new();
     let source = b"aqua Calc\n\nimport \"@fluencelabs/aqua-lib/builtin.aqua\"\n\nfunc add(a: i64, b: i64) -> i64:\n    <- a + b\n\nfunc greet(name: string, log: string -> ()) -> string:\n    log(name)\n    r <- Op.concat_strings(\"hi, \", name)\n    <- r\n";
-    let path = temp_file("calc.aqua", source);
+    let path = tmp.file("calc.aqua", source);
     let file = path.to_str().unwrap();
     let out = aqua(&["run", file, "-f", "add(2, x)", "--data", r#"{"x": 40}"#]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -339,7 +362,8 @@ fn the_aqua_example_of_the_simulator_chapter_runs() {
 
 #[test]
 fn aqua_functions_move_between_peers_and_remote_errors_reach_the_catch() {
-    let net = temp_file(
+    let tmp = Scratch::new();
+    let net = tmp.file(
         "topology.toml",
         b"[[relay]]\nname = \"R0\"\n\n[[relay]]\nname = \"R1\"\n\n[[relay]]\nname = \"R2\"\n\n[[client]]\nname = \"me\"\nrelay = \"R0\"\n\n[[service]]\nid = \"srv\"\npeers = [\"R2\"]\nfunctions.ok = { result = \"fine\" }\nfunctions.risky = { error = \"boom\" }\n",
     );
@@ -374,7 +398,7 @@ func fan(peers: []string) -> []string:
     join res[2]
     <- res
 ";
-    let file = temp_file("topology.aqua", source);
+    let file = tmp.file("topology.aqua", source);
     let (file, net) = (file.to_str().unwrap(), net.to_str().unwrap());
     let run = |call: &str| aqua(&["run", file, "-f", call, "--network", net]);
     let out = run(r#"remote("@R2", "@R1")"#);
@@ -413,14 +437,14 @@ fn the_trace_labels_the_runs_of_spells() {
 
 #[test]
 fn a_spell_whose_script_is_missing_or_wrong_is_reported_where_it_is_declared() {
-    let dir = temp_file("spell-net.toml", b"").parent().expect("a dir").to_path_buf();
+    let tmp = Scratch::new();
     let net = "[[relay]]\nname = \"R0\"\n\n[[spell]]\nname = \"tick\"\npeers = [\"R0\"]\naqua = \"tick.aqua\"\nfunction = \"tick\"\n";
-    let path = temp_file("spell-net.toml", net.as_bytes());
+    let path = tmp.file("spell-net.toml", net.as_bytes());
     let out = aqua(&["run", "--network", path.to_str().unwrap(), "--until", "10"]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("line 5, column 8: spell `tick`") && stderr.contains("tick.aqua"), "{stderr}");
-    std::fs::write(dir.join("tick.aqua"), "aqua Tick\n\nfunc tock():\n    x = 1\n").expect("written");
+    tmp.file("tick.aqua", b"aqua Tick\n\nfunc tock():\n    x = 1\n");
     let stderr = text(&aqua(&["run", "--network", path.to_str().unwrap(), "--until", "10"]).stderr);
     assert!(stderr.contains("has no function `tick`") && stderr.contains("did you mean `tock`"), "{stderr}");
 }
@@ -443,8 +467,8 @@ fn service_build_lists_components_and_interface_prints_their_aqua() {
 
 #[test]
 fn a_new_service_crate_builds_as_it_is() {
-    let dir = temp_file("new-service.txt", b"").parent().expect("a dir").join("services");
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = Scratch::new();
+    let dir = tmp.path().join("services");
     let out = aqua(&["service", "new", "hello-svc", "--dir", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = Command::new(env!("CARGO_BIN_EXE_aqua"))
@@ -473,6 +497,7 @@ fn services() -> PathBuf {
 
 #[test]
 fn a_whitelisted_effector_fetches_from_a_local_server_and_others_are_refused() {
+    let tmp = Scratch::new();
     services();
     let server = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let url = format!("http://{}/data", server.local_addr().expect("an address"));
@@ -490,7 +515,7 @@ fn a_whitelisted_effector_fetches_from_a_local_server_and_others_are_refused() {
     // Without the whitelist entry the service is not created, and says why.
     let source = std::fs::read_to_string(repo().join("examples/compute/network.toml")).expect("readable");
     let cut = source.split("[[effector]]").next().expect("a prefix").replace("../../target", repo().join("target").to_str().unwrap());
-    let net = temp_file("no-effectors.toml", cut.as_bytes());
+    let net = tmp.file("no-effectors.toml", cut.as_bytes());
     let out = aqua(&["run", "examples/compute/main.aqua", "-f", &call, "--network", net.to_str().unwrap()]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
@@ -502,9 +527,10 @@ fn a_whitelisted_effector_fetches_from_a_local_server_and_others_are_refused() {
 
 #[test]
 fn services_are_created_at_run_time_from_added_modules() {
+    let tmp = Scratch::new();
     let bytes = std::fs::read(services().join("greeting.wasm")).expect("built");
     let data = serde_json::json!({ "wasm": bytes });
-    let data = temp_file("greeting-bytes.json", data.to_string().as_bytes());
+    let data = tmp.file("greeting-bytes.json", data.to_string().as_bytes());
     let source = b"aqua Deploy
 
 import \"@fluencelabs/aqua-lib/builtin.aqua\"
@@ -529,9 +555,9 @@ func deploy(peer: PeerId, wasm: []u8) -> []string:
     out <- Op.concat_strings(\"services left: \", Debug.stringify(listed.length))
     <- out
 ";
-    let file = temp_file("deploy.aqua", source);
+    let file = tmp.file("deploy.aqua", source);
     let data_arg = format!("@{}", data.display());
-    let net = temp_file("two-clients.toml", b"[[relay]]\nname = \"R0\"\n\n[[relay]]\nname = \"R1\"\n\n[[client]]\nname = \"me\"\nrelay = \"R0\"\n\n[[client]]\nname = \"eve\"\nrelay = \"R0\"\n");
+    let net = tmp.file("two-clients.toml", b"[[relay]]\nname = \"R0\"\n\n[[relay]]\nname = \"R1\"\n\n[[client]]\nname = \"me\"\nrelay = \"R0\"\n\n[[client]]\nname = \"eve\"\nrelay = \"R0\"\n");
     let args = ["run", file.to_str().unwrap(), "-f", r#"deploy("@R1", wasm)"#, "--data", &data_arg, "--network", net.to_str().unwrap()];
     let out = aqua(&args);
     assert_eq!(text(&out.stdout), "[\n  \"Hi, dynamic!\",\n  \"greet\",\n  \"services left: 0\"\n]\n", "{}", text(&out.stderr));
