@@ -31,7 +31,7 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
     let mut steps = Vec::with_capacity(accessors.len());
     for a in accessors {
         steps.push(match a {
-            Accessor::Field(f) => Step::Field(interp.script.string(*f).to_owned()),
+            Accessor::Field(f) => Step::Field(interp.script.text(*f).to_owned()),
             Accessor::Index(i) => Step::Index(*i as usize),
             Accessor::Scalar(var) => {
                 let name = interp.script.name(var.id);

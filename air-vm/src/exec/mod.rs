@@ -624,7 +624,7 @@ impl<'a> Interpreter<'a> {
             Value::InitPeerId => Ok(Got::Ready(Resolved::One(Val::new(self.init_peer_id.clone(), self.literal.clone())))),
             Value::Timestamp => literal(Json::from(self.params.timestamp)),
             Value::Ttl => literal(Json::from(self.params.ttl)),
-            Value::String(s) => literal(Json::from(self.script.string(*s))),
+            Value::String(s) => literal(Json::from(self.script.text(*s))),
             Value::Number(ast::Number::Int(n)) => literal(Json::from(*n)),
             Value::Number(ast::Number::Float(f)) => literal(serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null)),
             Value::Bool(b) => literal(Json::from(*b)),
@@ -677,7 +677,7 @@ impl<'a> Interpreter<'a> {
     /// Resolves a triplet part that must be a string.
     fn resolve_string(&self, v: &'a Value, what: &'static str) -> Result<Got<Text<'a>>, Flow> {
         match v {
-            Value::String(s) => Ok(Got::Ready(Text::Script(self.script.string(*s)))),
+            Value::String(s) => Ok(Got::Ready(Text::Script(self.script.text(*s)))),
             Value::InitPeerId => Ok(Got::Ready(Text::Value(self.init_peer_id.clone()))),
             _ => Ok(match self.resolve(v)? {
                 Got::Wait => Got::Wait,
@@ -1144,7 +1144,7 @@ impl<'a> Interpreter<'a> {
         self.complete = false;
         match f {
             Fail::Literal { code, message } => {
-                Err(Catchable::UserError { code: *code, message: self.script.string(*message).to_owned() }.into())
+                Err(Catchable::UserError { code: *code, message: self.script.text(*message).to_owned() }.into())
             }
             Fail::LastError => Err(Catchable::Rethrown(self.last_error.clone()).into()),
             Fail::Error => match &self.error {

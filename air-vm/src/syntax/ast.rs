@@ -4,10 +4,9 @@
 //! [`InstrId`], so no part of the toolchain recurses over a tree whose depth the
 //! user controls: walking, printing, dropping and executing all use explicit stacks.
 //! Variable names are interned per script ([`VarId`]); the sigil is part of the name
-//! (`x`, `$x` and `#x` are three variables) and is also kept as a [`VarKind`]. String
-//! literals and lens field names are interned too ([`StrId`]). The script keeps its
-//! text, and both tables are spans into it, so parsing allocates nothing per name or
-//! string.
+//! (`x`, `$x` and `#x` are three variables) and is also kept as a [`VarKind`]. The
+//! script keeps its text: the name table, string literals and lens field names are
+//! spans into it ([`Script::text`]), so parsing allocates nothing per name or string.
 
 use std::fmt;
 
@@ -37,10 +36,6 @@ pub struct InstrId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VarId(pub u32);
 
-/// Index of an interned string literal or lens field name in a [`Script`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StrId(pub u32);
-
 /// A parsed and validated AIR script.
 #[derive(Debug, Clone)]
 pub struct Script {
@@ -48,17 +43,15 @@ pub struct Script {
     pub instrs: Vec<Instr>,
     /// The outermost instruction.
     pub root: InstrId,
-    /// The source text, which the two tables below point into.
+    /// The source text, which names, strings and lens field names point into.
     text: Box<str>,
     /// Interned variable names, sigil included (`$s`, `#c`, `%m`, `#%m`, `x`), by [`VarId`].
     names: Vec<Span>,
-    /// Interned string literals (without their quotes) and lens field names, by [`StrId`].
-    strings: Vec<Span>,
 }
 
 impl Script {
-    pub(crate) fn new(instrs: Vec<Instr>, root: InstrId, text: Box<str>, names: Vec<Span>, strings: Vec<Span>) -> Self {
-        Script { instrs, root, text, names, strings }
+    pub(crate) fn new(instrs: Vec<Instr>, root: InstrId, text: Box<str>, names: Vec<Span>) -> Self {
+        Script { instrs, root, text, names }
     }
 
     pub fn instr(&self, id: InstrId) -> &Instr {
@@ -67,25 +60,17 @@ impl Script {
 
     /// A variable's name, sigil included.
     pub fn name(&self, id: VarId) -> &str {
-        self.slice(self.names[id.0 as usize])
-    }
-
-    /// The text of a string literal (without its quotes) or of a lens field name.
-    pub fn string(&self, id: StrId) -> &str {
-        self.slice(self.strings[id.0 as usize])
+        self.text(self.names[id.0 as usize])
     }
 
     /// Every variable name, by [`VarId`] (so every `VarId` is below their count).
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.names.iter().map(|&span| self.slice(span))
+        self.names.iter().map(|&span| self.text(span))
     }
 
-    /// Every string literal and lens field name, by [`StrId`].
-    pub fn strings(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.strings.iter().map(|&span| self.slice(span))
-    }
-
-    fn slice(&self, span: Span) -> &str {
+    /// The source text at `span`: a string literal's text (without its quotes), a lens
+    /// field name, or any other part of the script.
+    pub fn text(&self, span: Span) -> &str {
         &self.text[span.range()]
     }
 }
@@ -166,8 +151,9 @@ pub enum Value {
     Timestamp,
     /// `%ttl%`
     Ttl,
-    /// `"text"` (AIR strings have no escapes); the text is [`Script::string`].
-    String(StrId),
+    /// `"text"` (AIR strings have no escapes): the span of the text between the quotes,
+    /// read with [`Script::text`].
+    String(Span),
     Number(Number),
     Bool(bool),
     /// `[]`
@@ -210,8 +196,8 @@ pub enum LensKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accessor {
-    /// `.name`; the name is [`Script::string`].
-    Field(StrId),
+    /// `.name`: the span of the name, read with [`Script::text`].
+    Field(Span),
     /// `.[3]`
     Index(u32),
     /// `.[x]`: a field name or an index taken from the scalar `x`.
@@ -280,7 +266,7 @@ pub struct Fold {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fail {
     /// `(fail 1 "message")`
-    Literal { code: i64, message: StrId },
+    Literal { code: i64, message: Span },
     /// `(fail x)`, `(fail x.$.error)`, `(fail #c.$.[0])`: an error object.
     Value(Value),
     /// `(fail %last_error%)`

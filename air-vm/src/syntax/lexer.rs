@@ -1,15 +1,15 @@
 //! The AIR lexer.
 //!
 //! A small logos DFA splits the source into parentheses, brackets, string literals and
-//! "words" (maximal runs of other characters, like AquaVM's lexer). Each word is then
-//! classified by hand into a keyword, a number, a special value or a variable with an
-//! optional lens; doing this by hand gives precise, friendly error messages.
-//! Variable names, string literals and lens field names are interned here (as spans
-//! of the source), so tokens already carry final AST values and allocate no text.
+//! "words" (maximal runs of other characters, like AquaVM's lexer); words that are
+//! instruction names become keywords. The parser reads every other word and literal
+//! with a [`ValueReader`], which classifies it by hand into a number, a special value or
+//! a variable with an optional lens (giving precise, friendly error messages) and
+//! interns variable names as spans of the source.
 
 use logos::Logos;
 
-use super::ast::{Accessor, Lens, LensKind, Number, Span, StrId, Value, Var, VarId, VarKind};
+use super::ast::{Accessor, Lens, LensKind, Number, Span, Value, Var, VarId, VarKind};
 use super::error::ParseError;
 
 /// AquaVM rejects float literals longer than this, so that every peer reads them alike.
@@ -17,7 +17,11 @@ const MAX_FLOAT_LITERAL_LEN: usize = 11;
 
 /// The raw tokens found by logos; private to the syntax module.
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
-#[logos(skip r"\s+")]
+// Whitespace is Unicode's (`\s`). Runs of ASCII whitespace are skipped by one loop and
+// any other whitespace character on its own: the automaton logos makes for `\s+` spends
+// a sixth more instructions on the common case.
+#[logos(skip r"[ \t\n\r\x0B\x0C]+")]
+#[logos(skip r"[\s&&[^ \t\n\r\x0B\x0C]]")]
 // A comment runs to the end of the line, so reading to the newline is intended.
 #[logos(skip(r";[^\n]*", allow_greedy = true))]
 enum Raw {
@@ -145,20 +149,77 @@ impl Keyword {
     }
 }
 
-/// A token as the parser sees it.
-#[derive(Debug, Clone, PartialEq)]
+/// A token as the parser sees it. A value token carries no payload: the parser reads
+/// the word or literal at the token's span (with [`ValueReader`]), which keeps tokens
+/// and the parser's stack entries small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Token {
     LParen,
     RParen,
     LBracket,
     RBracket,
     Kw(Keyword),
-    /// Any single-token value: literal, number, boolean, special value or variable.
-    Value(Box<Value>),
+    /// A single-token value: a string literal, or any word that is not a keyword.
+    Val(ValKind),
 }
 
-/// A token with its byte range, as lalrpop expects it.
-pub(crate) type Spanned = (usize, Token, usize);
+/// Which kind of single-token value a [`Token::Val`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValKind {
+    /// A literal, number, boolean, special value or variable, lens included.
+    Word,
+    /// A string literal, quotes included.
+    Str,
+}
+
+/// A token with its byte range, as lalrpop expects it. Offsets are 32-bit (scripts are
+/// limited far below 4 GiB), which halves the parser's stack entries.
+pub(crate) type Spanned = (u32, Token, u32);
+
+/// The AIR lexer: an iterator of spanned tokens, stopping after the first error (an
+/// unterminated string, the only error found at this level).
+#[derive(Debug)]
+pub(crate) struct Lexer<'a> {
+    raw: logos::Lexer<'a, Raw>,
+    failed: bool,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(source: &'a str) -> Self {
+        Lexer { raw: Raw::lexer(source), failed: false }
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Result<Spanned, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let raw = self.raw.next()?;
+        let range = self.raw.span();
+        let token = match raw {
+            Ok(Raw::LParen) => Token::LParen,
+            Ok(Raw::RParen) => Token::RParen,
+            Ok(Raw::LBracket) => Token::LBracket,
+            Ok(Raw::RBracket) => Token::RBracket,
+            Ok(Raw::Str) => Token::Val(ValKind::Str),
+            Ok(Raw::Word) => Keyword::from_word(self.raw.slice()).map_or(Token::Val(ValKind::Word), Token::Kw),
+            Err(()) => {
+                self.failed = true;
+                return Some(Err(unterminated_string(range.start)));
+            }
+        };
+        let span = Span::new(range.start, range.end);
+        Some(Ok((span.start, token, span.end)))
+    }
+}
+
+fn unterminated_string(start: usize) -> ParseError {
+    ParseError::new("unterminated string: no closing `\"`", Span::new(start, start + 1))
+        .with_hint("AIR strings have no escapes and end at the next `\"`")
+}
 
 /// Interns texts of the source in order of first appearance, keeping the span of the
 /// first occurrence (the text itself stays in the source).
@@ -180,33 +241,38 @@ impl<'a> Interner<'a> {
     }
 }
 
-/// The AIR lexer: an iterator of spanned tokens, stopping after the first error.
+/// Reads what a value token means: classifies a word into a number, a special value or
+/// a variable with an optional lens, and interns variable names. Doing this by hand
+/// gives precise, friendly error messages.
 #[derive(Debug)]
-pub(crate) struct Lexer<'a> {
-    raw: logos::Lexer<'a, Raw>,
+pub(crate) struct ValueReader<'a> {
+    source: &'a str,
     /// Variable names, sigil included, by [`VarId`].
     names: Interner<'a>,
-    /// String literals and lens field names, by [`StrId`].
-    strings: Interner<'a>,
-    failed: bool,
 }
 
-impl<'a> Lexer<'a> {
+impl<'a> ValueReader<'a> {
     pub(crate) fn new(source: &'a str) -> Self {
-        Lexer { raw: Raw::lexer(source), names: Interner::default(), strings: Interner::default(), failed: false }
+        ValueReader { source, names: Interner::default() }
     }
 
-    /// The spans of the interned names (by [`VarId`]) and strings (by [`StrId`]).
-    pub(crate) fn into_tables(self) -> (Vec<Span>, Vec<Span>) {
-        (self.names.spans, self.strings.spans)
+    /// The spans of the interned names, by [`VarId`].
+    pub(crate) fn into_names(self) -> Vec<Span> {
+        self.names.spans
     }
 
-    fn word(&mut self, word: &'a str, start: usize) -> Result<Token, ParseError> {
-        let span = Span::new(start, start + word.len());
-        if let Some(kw) = Keyword::from_word(word) {
-            return Ok(Token::Kw(kw));
+    /// The value of the token of `kind` at `start..end`.
+    pub(crate) fn read(&mut self, kind: ValKind, start: usize, end: usize) -> Result<Value, ParseError> {
+        match kind {
+            ValKind::Str => Ok(Value::String(Span::new(start + 1, end - 1))),
+            ValKind::Word => self.word(&self.source[start..end], start),
         }
-        let value = match word {
+    }
+
+    /// The value of a word that is not a keyword.
+    fn word(&mut self, word: &'a str, start: usize) -> Result<Value, ParseError> {
+        let span = Span::new(start, start + word.len());
+        Ok(match word {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             "%init_peer_id%" => Value::InitPeerId,
@@ -223,8 +289,7 @@ impl<'a> Lexer<'a> {
                     self.variable(word, start)?
                 }
             }
-        };
-        Ok(Token::Value(Box::new(value)))
+        })
     }
 
     fn variable(&mut self, word: &'a str, start: usize) -> Result<Value, ParseError> {
@@ -340,7 +405,7 @@ impl<'a> Lexer<'a> {
                     )
                     .with_hint(hint));
                 }
-                accessors.push(Accessor::Field(StrId(self.strings.intern(&rest[..len], at(pos)))));
+                accessors.push(Accessor::Field(Span::new(at(pos), at(pos) + len)));
                 i = pos + len;
             } else {
                 let c = rest.chars().next().unwrap_or('?');
@@ -353,42 +418,6 @@ impl<'a> Lexer<'a> {
                 .with_hint("write e.g. `.$.field` or `.$.[0]`; use `.length` for the length"));
         }
         Ok(Lens { kind: LensKind::Path { accessors, flatten }, span })
-    }
-}
-
-impl Iterator for Lexer<'_> {
-    type Item = Result<Spanned, ParseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let raw = self.raw.next()?;
-        let range = self.raw.span();
-        let token = match raw {
-            Ok(Raw::LParen) => Ok(Token::LParen),
-            Ok(Raw::RParen) => Ok(Token::RParen),
-            Ok(Raw::LBracket) => Ok(Token::LBracket),
-            Ok(Raw::RBracket) => Ok(Token::RBracket),
-            Ok(Raw::Str) => {
-                let text = self.raw.slice();
-                let id = self.strings.intern(&text[1..text.len() - 1], range.start + 1);
-                Ok(Token::Value(Box::new(Value::String(StrId(id)))))
-            }
-            Ok(Raw::Word) => {
-                let word = self.raw.slice();
-                self.word(word, range.start)
-            }
-            Err(()) => Err(ParseError::new("unterminated string: no closing `\"`", Span::new(range.start, range.start + 1))
-                .with_hint("AIR strings have no escapes and end at the next `\"`")),
-        };
-        match token {
-            Ok(token) => Some(Ok((range.start, token, range.end))),
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
-        }
     }
 }
 
@@ -426,15 +455,12 @@ pub(crate) fn coarse_tokens(source: &str) -> impl Iterator<Item = (Coarse, std::
 pub(crate) fn all_lex_errors(source: &str, limit: usize) -> Vec<ParseError> {
     let mut errors = Vec::new();
     let mut raw = Raw::lexer(source);
-    let mut lexer = Lexer::new(source);
+    let mut values = ValueReader::new(source);
     while let Some(token) = raw.next() {
         let range = raw.span();
         let error = match token {
-            Err(()) => Some(
-                ParseError::new("unterminated string: no closing `\"`", Span::new(range.start, range.start + 1))
-                    .with_hint("AIR strings have no escapes and end at the next `\"`"),
-            ),
-            Ok(Raw::Word) => lexer.word(raw.slice(), range.start).err(),
+            Err(()) => Some(unterminated_string(range.start)),
+            Ok(Raw::Word) if Keyword::from_word(raw.slice()).is_none() => values.read(ValKind::Word, range.start, range.end).err(),
             Ok(_) => None,
         };
         // An unterminated string runs to the end of the script: nothing after it is code.
@@ -499,22 +525,28 @@ mod tests {
         Lexer::new(source).map(|t| t.map(|(_, t, _)| t)).collect()
     }
 
+    /// Lexes `source` and reads every value token; gives the values and the name table.
+    fn read_all(source: &str) -> Result<(Vec<Value>, Vec<&str>), ParseError> {
+        let mut reader = ValueReader::new(source);
+        let mut values = Vec::new();
+        for token in Lexer::new(source) {
+            if let (start, Token::Val(kind), end) = token? {
+                values.push(reader.read(kind, start as usize, end as usize)?);
+            }
+        }
+        let names = reader.into_names().into_iter().map(|span| &source[span.range()]).collect();
+        Ok((values, names))
+    }
+
     fn lex_err(source: &str) -> ParseError {
-        lex(source).expect_err("should fail")
+        read_all(source).expect_err("should fail")
     }
 
     fn one_value(source: &str) -> Value {
-        match lex(source).unwrap().as_slice() {
-            [Token::Value(v)] => (**v).clone(),
+        match read_all(source).unwrap().0.as_slice() {
+            [v] => v.clone(),
             other => panic!("expected one value, got {other:?}"),
         }
-    }
-
-    /// The texts of the strings interned while lexing `source`, by [`StrId`].
-    fn strings(source: &str) -> Vec<&str> {
-        let mut lexer = Lexer::new(source);
-        lexer.by_ref().for_each(|t| drop(t.unwrap()));
-        lexer.into_tables().1.into_iter().map(|span| &source[span.range()]).collect()
     }
 
     #[test]
@@ -524,16 +556,29 @@ mod tests {
         for kw in Keyword::ALL {
             assert_eq!(lex(kw.as_str()).unwrap(), vec![Token::Kw(kw)]);
         }
+        let tokens = lex(r#"x "s" seqx"#).unwrap();
+        assert_eq!(tokens, vec![Token::Val(ValKind::Word), Token::Val(ValKind::Str), Token::Val(ValKind::Word)]);
+    }
+
+    #[test]
+    fn any_unicode_whitespace_separates_tokens() {
+        // Tab, vertical tab, form feed, no-break space, ogham space, em space, line
+        // separator, ideographic space; alone and in runs.
+        let spaced = "(seq\t\x0B\x0C(null)\u{A0}\u{1680}(null)\u{2003}\u{2028}\u{3000})";
+        assert_eq!(lex(spaced).unwrap(), lex("(seq (null) (null))").unwrap());
+        let words = "a\u{A0}b\u{205F}\u{205F}c";
+        let (_, names) = read_all(words).unwrap();
+        assert_eq!(names, ["a", "b", "c"]);
+        // Characters that are not whitespace stay inside a word.
+        assert_eq!(lex("a\u{200B}b").unwrap(), vec![Token::Val(ValKind::Word)]);
     }
 
     #[test]
     fn literals() {
         for text in [r#""hello world""#, r#""no \escapes""#, r#""""#] {
-            assert_eq!(one_value(text), Value::String(StrId(0)));
-            assert_eq!(strings(text), [&text[1..text.len() - 1]]);
+            // A string literal is the span of its text, quotes excluded.
+            assert_eq!(one_value(text), Value::String(Span::new(1, text.len() - 1)));
         }
-        // A string is interned once, whatever its role; lens fields share the table.
-        assert_eq!(strings(r#""a" "b" x.$.a.b.[0] "b" "c""#), ["a", "b", "c"]);
         assert_eq!(one_value("42"), Value::Number(Number::Int(42)));
         assert_eq!(one_value("-42"), Value::Number(Number::Int(-42)));
         assert_eq!(one_value("+7"), Value::Number(Number::Int(7)));
@@ -562,16 +607,7 @@ mod tests {
 
     #[test]
     fn variables_with_sigils() {
-        let mut lexer = Lexer::new("x $s %m #c #$c #%m -relay- имя x");
-        let values: Vec<Value> = lexer
-            .by_ref()
-            .map(|t| match t.unwrap().1 {
-                Token::Value(v) => *v,
-                t => panic!("{t:?}"),
-            })
-            .collect();
-        let source = "x $s %m #c #$c #%m -relay- имя x";
-        let names: Vec<&str> = lexer.into_tables().0.into_iter().map(|span| &source[span.range()]).collect();
+        let (values, names) = read_all("x $s %m #c #$c #%m -relay- имя x").unwrap();
         assert_eq!(names, ["x", "$s", "%m", "#c", "#$c", "#%m", "-relay-", "имя"]);
         let kinds: Vec<VarKind> = values
             .iter()
@@ -601,7 +637,7 @@ mod tests {
         let LensKind::Path { accessors, flatten } = lens.kind else { panic!() };
         assert!(flatten);
         assert_eq!(accessors.len(), 3);
-        assert_eq!(accessors[0], Accessor::Field(StrId(0)));
+        assert_eq!(accessors[0], Accessor::Field(Span::new(4, 5)));
         assert_eq!(accessors[1], Accessor::Index(0));
         let Accessor::Scalar(y) = &accessors[2] else { panic!() };
         assert_eq!(y.span, Span::new(11, 12));
@@ -609,7 +645,7 @@ mod tests {
         let Value::CanonStream { lens: Some(lens), .. } = one_value("#c.length") else { panic!() };
         assert_eq!(lens.kind, LensKind::Length);
         let Value::CanonMap { lens: Some(lens), .. } = one_value("#%m.$.k") else { panic!() };
-        assert_eq!(lens.kind, LensKind::Path { accessors: vec![Accessor::Field(StrId(0))], flatten: false });
+        assert_eq!(lens.kind, LensKind::Path { accessors: vec![Accessor::Field(Span::new(6, 7))], flatten: false });
         let Value::LastError(Some(_)) = one_value("%last_error%.$.message") else { panic!() };
         let Value::Error(Some(_)) = one_value(":error:.$.error_code") else { panic!() };
         // AquaVM also accepts an index without the leading dot.

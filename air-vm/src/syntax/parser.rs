@@ -7,11 +7,10 @@ use lalrpop_util::ParseError as LalrpopError;
 
 use super::MAX_AIR_SIZE_BYTES;
 use super::ast::{
-    Ap, ApMap, Call, CallOutput, Canon, Fail, Fold, Instr, InstrId, InstrKind, Match, Number, Script, Span, StrId, Value, Var, VarId,
-    VarKind,
+    Ap, ApMap, Call, CallOutput, Canon, Fail, Fold, Instr, InstrId, InstrKind, Match, Number, Script, Span, Value, Var, VarId, VarKind,
 };
 use super::error::{ParseError, ParseErrors};
-use super::lexer::{self, Coarse, Keyword, Lexer, Token};
+use super::lexer::{self, Coarse, Keyword, Lexer, Token, ValKind, ValueReader};
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_debug_implementations, unused_imports)]
@@ -33,15 +32,12 @@ pub(crate) fn parse_unvalidated(source: &str) -> Result<Script, ParseErrors> {
             .with_hint("AIR scripts larger than 16 MiB are rejected before parsing"),
         ));
     }
-    let mut lexer = Lexer::new(source);
-    let mut builder = Builder { source, instrs: Vec::new(), errors: Vec::new() };
-    let result = grammar::ScriptParser::new().parse(&mut builder, &mut lexer);
-    let mut errors = builder.errors;
+    let mut builder = Builder::new(source);
+    let result = grammar::ScriptParser::new().parse(&mut builder, Lexer::new(source));
+    let Builder { instrs, reader, check, .. } = builder;
+    let mut errors = check.errors;
     match result {
-        Ok(root) if errors.is_empty() => {
-            let (names, strings) = lexer.into_tables();
-            Ok(Script::new(builder.instrs, root, source.into(), names, strings))
-        }
+        Ok(root) if errors.is_empty() => Ok(Script::new(instrs, root, source.into(), reader.into_names())),
         Ok(_) => Err(ParseErrors::from_vec(errors).expect("errors is not empty")),
         Err(LalrpopError::User { error }) => {
             // The parser stops at the first lexical error; report all of them at once.
@@ -58,130 +54,174 @@ pub(crate) fn parse_unvalidated(source: &str) -> Result<Script, ParseErrors> {
 
 /// A value with the span of its whole token(s), lens included.
 #[derive(Debug, Clone)]
-pub(crate) struct SValue {
-    /// Boxed so that the parser's stack entries stay small (they are moved on every step).
-    pub(crate) value: Box<Value>,
-    pub(crate) span: Span,
+struct SValue {
+    value: Value,
+    span: Span,
 }
 
-/// State shared by the grammar actions: the instruction arena and the errors found so far.
+/// State shared by the grammar actions.
+///
+/// Operand values are read as the parser meets them and pushed onto `operands`; an
+/// instruction's action takes its own from the top (those of nested instructions were
+/// taken when those were reduced). So the parser's stack entries stay small, and a
+/// value is never boxed or copied on its way into the tree.
 #[derive(Debug)]
 pub(crate) struct Builder<'s> {
-    source: &'s str,
+    reader: ValueReader<'s>,
+    operands: Vec<SValue>,
+    /// The instruction arena.
     instrs: Vec<Instr>,
-    errors: Vec<ParseError>,
+    check: Checker<'s>,
 }
 
 /// Placeholders returned after an error; they never reach a successful parse.
 const BAD_VAR: Var = Var { id: VarId(0), kind: VarKind::Scalar, span: Span { start: 0, end: 0 } };
-const BAD_STRING: StrId = StrId(0);
+const BAD_STRING: Span = Span { start: 0, end: 0 };
 
 /// "a peer, a `(service function)` pair, ..." and similar: what each role accepts.
 const PEER_ALLOWED: &str = "`%init_peer_id%`, a string, a scalar, or a canon stream or canon map with a lens";
 const TRIPLET_ALLOWED: &str = "a string, a scalar, or a canon stream or canon map with a lens";
 
-impl Builder<'_> {
+type ActionResult = Result<(), LalrpopError<u32, Token, ParseError>>;
+
+impl<'s> Builder<'s> {
+    fn new(source: &'s str) -> Self {
+        Builder {
+            reader: ValueReader::new(source),
+            operands: Vec::new(),
+            instrs: Vec::new(),
+            check: Checker { source, errors: Vec::new() },
+        }
+    }
+
+    /// Reads the value token of `kind` at `start..end` as the next operand.
+    pub(crate) fn value(&mut self, kind: ValKind, start: u32, end: u32) -> ActionResult {
+        let value = self.reader.read(kind, start as usize, end as usize).map_err(|error| LalrpopError::User { error })?;
+        self.operands.push(SValue { value, span: Span { start, end } });
+        Ok(())
+    }
+
+    /// `[]` as the next operand.
+    pub(crate) fn empty_array(&mut self, start: u32, end: u32) {
+        self.operands.push(SValue { value: Value::EmptyArray, span: Span { start, end } });
+    }
+
+    /// The last `N` operands, in source order.
+    fn take<const N: usize>(&mut self) -> [SValue; N] {
+        let mut taken = self.operands.drain(self.operands.len() - N..);
+        std::array::from_fn(|_| taken.next().expect("the grammar pushed every operand of the instruction"))
+    }
+
     pub(crate) fn push(&mut self, kind: InstrKind, span: Span) -> InstrId {
         let id = InstrId(u32::try_from(self.instrs.len()).expect("instruction count is bounded by the script size"));
         self.instrs.push(Instr { kind, span });
         id
     }
 
-    pub(crate) fn call(&mut self, peer: SValue, service: SValue, function: SValue, args: Vec<SValue>, output: Option<SValue>) -> InstrKind {
-        let peer = self.peer(peer, "the peer of a `call`");
-        let service = self.triplet(service, "a service id");
-        let function = self.triplet(function, "a function name");
-        let args = args.into_iter().map(|a| self.argument(a, "call arguments", false)).collect();
-        let output = match output {
+    pub(crate) fn call(&mut self, arg_count: u32, has_output: bool, span: Span) -> InstrId {
+        let output = match has_output.then(|| self.take::<1>()) {
             None => CallOutput::None,
-            Some(SValue { value, .. }) if matches!(*value, Value::Scalar { lens: None, .. } | Value::Stream(_)) => match *value {
-                Value::Stream(var) => CallOutput::Stream(var),
-                Value::Scalar { var, .. } => CallOutput::Scalar(var),
-                _ => CallOutput::None,
-            },
-            Some(other) => {
-                let hint = match *other.value {
-                    Value::Scalar { .. } => "remove the lens; results are stored whole".to_string(),
-                    Value::StreamMap(_) => "put the result in a scalar, then add it with `(ap (key result) %map)`".to_string(),
-                    _ => "the output is a scalar name or a stream, such as `result` or `$results`".to_string(),
+            Some([SValue { value: Value::Stream(var), .. }]) => CallOutput::Stream(var),
+            Some([SValue { value: Value::Scalar { var, lens: None }, .. }]) => CallOutput::Scalar(var),
+            Some([other]) => {
+                let hint = match other.value {
+                    Value::Scalar { .. } => "remove the lens; results are stored whole",
+                    Value::StreamMap(_) => "put the result in a scalar, then add it with `(ap (key result) %map)`",
+                    _ => "the output is a scalar name or a stream, such as `result` or `$results`",
                 };
-                self.reject(&other, "the output of a `call`", hint);
+                self.check.reject(&other, "the output of a `call`", hint);
                 CallOutput::None
             }
         };
-        InstrKind::Call(Box::new(Call { peer, service, function, args, output }))
+        let first_arg = self.operands.len() - arg_count as usize;
+        let args = self.operands.drain(first_arg..).map(|a| self.check.argument(a, "call arguments", false)).collect();
+        let [peer, service, function] = self.take();
+        let peer = self.check.peer(peer, "the peer of a `call`");
+        let service = self.check.triplet(service, "a service id");
+        let function = self.check.triplet(function, "a function name");
+        self.push(InstrKind::Call(Box::new(Call { peer, service, function, args, output })), span)
     }
 
-    pub(crate) fn ap(&mut self, source: SValue, dest: SValue) -> InstrKind {
-        let source = self.ap_source(source, "the source of `ap`");
-        let dest = match *dest.value {
+    pub(crate) fn ap(&mut self, span: Span) -> InstrId {
+        let [source, dest] = self.take();
+        let source = self.check.ap_source(source, "the source of `ap`");
+        let dest = match dest.value {
             Value::Scalar { var, lens: None } | Value::Stream(var) => var,
             Value::StreamMap(_) => {
-                self.reject(&dest, "the destination of `(ap value ...)`", "to add to a stream map, write `(ap (key value) %map)`");
+                self.check.reject(&dest, "the destination of `(ap value ...)`", "to add to a stream map, write `(ap (key value) %map)`");
                 BAD_VAR
             }
             _ => {
-                self.reject(&dest, "the destination of `ap`", "it is a scalar name or a stream, such as `x` or `$s`");
+                self.check.reject(&dest, "the destination of `ap`", "it is a scalar name or a stream, such as `x` or `$s`");
                 BAD_VAR
             }
         };
-        InstrKind::Ap(Box::new(Ap { source, dest }))
+        self.push(InstrKind::Ap(Box::new(Ap { source, dest })), span)
     }
 
-    pub(crate) fn ap_map(&mut self, key: SValue, value: SValue, map: SValue) -> InstrKind {
+    pub(crate) fn ap_map(&mut self, span: Span) -> InstrId {
+        let [key, value, map] = self.take();
         let key_ok = matches!(
-            *key.value,
+            key.value,
             Value::String(_) | Value::Number(Number::Int(_)) | Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. }
         );
         if !key_ok {
-            self.reject(&key, "a stream map key", "a key is a string, an integer, a scalar, or a canon stream with a lens");
+            self.check.reject(&key, "a stream map key", "a key is a string, an integer, a scalar, or a canon stream with a lens");
         }
-        let value = self.ap_source(value, "a stream map value");
-        let map = match *map.value {
+        let value = self.check.ap_source(value, "a stream map value");
+        let map = match map.value {
             Value::StreamMap(var) => var,
             _ => {
-                self.reject(&map, "the destination of `(ap (key value) ...)`", "it is a stream map, such as `%map`");
+                self.check.reject(&map, "the destination of `(ap (key value) ...)`", "it is a stream map, such as `%map`");
                 BAD_VAR
             }
         };
-        InstrKind::ApMap(Box::new(ApMap { key: *key.value, value, map }))
+        self.push(InstrKind::ApMap(Box::new(ApMap { key: key.value, value, map })), span)
     }
 
-    pub(crate) fn canon(&mut self, peer: SValue, source: SValue, dest: SValue) -> InstrKind {
-        let peer = self.peer(peer, "the peer of `canon`");
-        let (source_var, source_kind) = match *source.value {
+    pub(crate) fn canon(&mut self, span: Span) -> InstrId {
+        let [peer, source, dest] = self.take();
+        let peer = self.check.peer(peer, "the peer of `canon`");
+        let (source_var, source_kind) = match source.value {
             Value::Stream(var) => (var, VarKind::Stream),
             Value::StreamMap(var) => (var, VarKind::StreamMap),
             _ => {
-                self.reject(&source, "the source of `canon`", "`canon` takes a stream (`$s`) or a stream map (`%m`)");
+                self.check.reject(&source, "the source of `canon`", "`canon` takes a stream (`$s`) or a stream map (`%m`)");
                 (BAD_VAR, VarKind::Scalar)
             }
         };
-        let dest = match (source_kind, &*dest.value) {
+        let dest = match (source_kind, &dest.value) {
             (VarKind::Stream, Value::CanonStream { var, lens: None }) => *var,
             (VarKind::StreamMap, Value::CanonMap { var, lens: None } | Value::Scalar { var, lens: None }) => *var,
             (VarKind::Stream, _) => {
-                self.reject(&dest, "the destination of `canon` over a stream", "it is a canon stream, such as `#canon`");
+                self.check.reject(&dest, "the destination of `canon` over a stream", "it is a canon stream, such as `#canon`");
                 BAD_VAR
             }
             (VarKind::StreamMap, _) => {
-                self.reject(&dest, "the destination of `canon` over a stream map", "it is a canon map such as `#%canon`, or a scalar name");
+                self.check.reject(
+                    &dest,
+                    "the destination of `canon` over a stream map",
+                    "it is a canon map such as `#%canon`, or a scalar name",
+                );
                 BAD_VAR
             }
             _ => BAD_VAR,
         };
-        InstrKind::Canon(Box::new(Canon { peer, source: source_var, dest }))
+        self.push(InstrKind::Canon(Box::new(Canon { peer, source: source_var, dest })), span)
     }
 
-    pub(crate) fn matching(&mut self, mismatch: bool, left: SValue, right: SValue, body: InstrId) -> InstrKind {
+    pub(crate) fn matching(&mut self, mismatch: bool, body: InstrId, span: Span) -> InstrId {
+        let [left, right] = self.take();
         let role = if mismatch { "`mismatch` operands" } else { "`match` operands" };
-        let m = Match { left: self.argument(left, role, false), right: self.argument(right, role, false), body };
-        if mismatch { InstrKind::Mismatch(Box::new(m)) } else { InstrKind::Match(Box::new(m)) }
+        let m = Match { left: self.check.argument(left, role, false), right: self.check.argument(right, role, false), body };
+        let kind = if mismatch { InstrKind::Mismatch(Box::new(m)) } else { InstrKind::Match(Box::new(m)) };
+        self.push(kind, span)
     }
 
-    pub(crate) fn fold(&mut self, iterable: SValue, iterator: SValue, body: InstrId, last: Option<InstrId>) -> InstrKind {
+    pub(crate) fn fold(&mut self, body: InstrId, last: Option<InstrId>, span: Span) -> InstrId {
+        let [iterable, iterator] = self.take();
         let ok = matches!(
-            *iterable.value,
+            iterable.value,
             Value::Scalar { .. }
                 | Value::CanonStream { lens: None, .. }
                 | Value::CanonMap { .. }
@@ -190,30 +230,33 @@ impl Builder<'_> {
                 | Value::StreamMap(_)
         );
         if !ok {
-            let hint = if matches!(*iterable.value, Value::CanonStream { .. }) {
+            let hint = if matches!(iterable.value, Value::CanonStream { .. }) {
                 "fold over the whole canon stream, or `ap` the lens result to a scalar first"
             } else {
                 "`fold` iterates over a scalar, a canon stream, a canon map, `[]`, a stream or a stream map"
             };
-            self.reject(&iterable, "a fold iterable", hint);
+            self.check.reject(&iterable, "a fold iterable", hint);
         }
-        let iterator = self.scalar_name(iterator, "a fold iterator", "the iterator is a scalar name, such as `i`");
-        InstrKind::Fold(Box::new(Fold { iterable: *iterable.value, iterator, body, last }))
+        let iterator = self.check.scalar_name(iterator, "a fold iterator", "the iterator is a scalar name, such as `i`");
+        self.push(InstrKind::Fold(Box::new(Fold { iterable: iterable.value, iterator, body, last })), span)
     }
 
-    pub(crate) fn next(&mut self, iterator: SValue) -> InstrKind {
-        InstrKind::Next(self.scalar_name(iterator, "the argument of `next`", "`next` takes the name of a fold iterator"))
+    pub(crate) fn next(&mut self, span: Span) -> InstrId {
+        let [iterator] = self.take();
+        let iterator = self.check.scalar_name(iterator, "the argument of `next`", "`next` takes the name of a fold iterator");
+        self.push(InstrKind::Next(iterator), span)
     }
 
-    pub(crate) fn new_scope(&mut self, var: SValue, body: InstrId) -> InstrKind {
-        let var = match *var.value {
+    pub(crate) fn new_scope(&mut self, body: InstrId, span: Span) -> InstrId {
+        let [var] = self.take();
+        let var = match var.value {
             Value::Scalar { var, lens: None }
             | Value::Stream(var)
             | Value::StreamMap(var)
             | Value::CanonStream { var, lens: None }
             | Value::CanonMap { var, lens: None } => var,
             _ => {
-                self.reject(
+                self.check.reject(
                     &var,
                     "the argument of `new`",
                     "`new` takes a variable name without lens: a scalar, stream, stream map, canon stream or canon map",
@@ -221,38 +264,40 @@ impl Builder<'_> {
                 BAD_VAR
             }
         };
-        InstrKind::New { var, body }
+        self.push(InstrKind::New { var, body }, span)
     }
 
-    pub(crate) fn fail_literal(&mut self, code: SValue, message: SValue) -> InstrKind {
-        let code = match *code.value {
+    pub(crate) fn fail_literal(&mut self, span: Span) -> InstrId {
+        let [code, message] = self.take();
+        let code = match code.value {
             Value::Number(Number::Int(code)) => code,
             _ => {
-                self.reject(&code, "an error code", "`(fail code \"message\")` takes an integer code first");
+                self.check.reject(&code, "an error code", "`(fail code \"message\")` takes an integer code first");
                 0
             }
         };
-        let message = match *message.value {
+        let message = match message.value {
             Value::String(message) => message,
             _ => {
-                self.reject(&message, "an error message", "`(fail code \"message\")` takes a string literal message");
+                self.check.reject(&message, "an error message", "`(fail code \"message\")` takes a string literal message");
                 BAD_STRING
             }
         };
-        InstrKind::Fail(Box::new(Fail::Literal { code, message }))
+        self.push(InstrKind::Fail(Box::new(Fail::Literal { code, message })), span)
     }
 
-    pub(crate) fn fail_value(&mut self, value: SValue) -> InstrKind {
-        let fail = match *value.value {
+    pub(crate) fn fail_value(&mut self, span: Span) -> InstrId {
+        let [value] = self.take();
+        let fail = match value.value {
             Value::LastError(None) => Fail::LastError,
             Value::Error(None) => Fail::Error,
-            Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. } => Fail::Value(*value.value),
+            Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. } => Fail::Value(value.value),
             Value::String(_) => {
-                self.reject(&value, "the argument of `fail`", "give an error code too: `(fail 1 \"message\")`");
+                self.check.reject(&value, "the argument of `fail`", "give an error code too: `(fail 1 \"message\")`");
                 Fail::Error
             }
             _ => {
-                self.reject(
+                self.check.reject(
                     &value,
                     "the argument of `fail`",
                     "`fail` takes a code and a message, a scalar, a canon stream with a lens, `%last_error%` or `:error:`",
@@ -260,12 +305,22 @@ impl Builder<'_> {
                 Fail::Error
             }
         };
-        InstrKind::Fail(Box::new(fail))
+        self.push(InstrKind::Fail(Box::new(fail)), span)
     }
+}
 
+/// Checks which value kinds are allowed in which role (AquaVM's grammar table),
+/// collecting an error for each value that is not.
+#[derive(Debug)]
+struct Checker<'s> {
+    source: &'s str,
+    errors: Vec<ParseError>,
+}
+
+impl Checker<'_> {
     fn peer(&mut self, v: SValue, role: &str) -> Value {
         let ok = matches!(
-            *v.value,
+            v.value,
             Value::InitPeerId
                 | Value::String(_)
                 | Value::Scalar { .. }
@@ -275,25 +330,25 @@ impl Builder<'_> {
         if !ok {
             self.reject(&v, role, format!("a peer is {PEER_ALLOWED}"));
         }
-        *v.value
+        v.value
     }
 
     fn triplet(&mut self, v: SValue, role: &str) -> Value {
         let ok = matches!(
-            *v.value,
+            v.value,
             Value::String(_) | Value::Scalar { .. } | Value::CanonStream { lens: Some(_), .. } | Value::CanonMap { lens: Some(_), .. }
         );
         if !ok {
             self.reject(&v, role, format!("it is {TRIPLET_ALLOWED}"));
         }
-        *v.value
+        v.value
     }
 
     /// Call arguments, `match` operands and `ap` sources: anything but streams and maps.
     fn argument(&mut self, v: SValue, role_plural: &str, ap: bool) -> Value {
-        match &*v.value {
+        match &v.value {
             Value::Stream(_) | Value::StreamMap(_) => {
-                let kind = if matches!(*v.value, Value::Stream(_)) { "stream" } else { "stream map" };
+                let kind = if matches!(v.value, Value::Stream(_)) { "stream" } else { "stream map" };
                 let text = self.text(v.span);
                 let canon = if kind == "stream" { "#canon" } else { "#%canon" };
                 self.errors.push(
@@ -309,7 +364,7 @@ impl Builder<'_> {
             }
             _ => {}
         }
-        *v.value
+        v.value
     }
 
     fn ap_source(&mut self, v: SValue, role: &str) -> Value {
@@ -317,7 +372,7 @@ impl Builder<'_> {
     }
 
     fn scalar_name(&mut self, v: SValue, role: &str, hint: &str) -> Var {
-        match *v.value {
+        match v.value {
             Value::Scalar { var, lens: None } => var,
             _ => {
                 self.reject(&v, role, hint);
@@ -496,7 +551,8 @@ fn suggest_keyword(word: &str) -> Option<Keyword> {
 
 /// Turns a lalrpop syntax error into a message for people, using the open groups
 /// before the error to say which instruction was being written.
-fn syntax_error(source: &str, error: LalrpopError<usize, Token, ParseError>) -> ParseError {
+fn syntax_error(source: &str, error: LalrpopError<u32, Token, ParseError>) -> ParseError {
+    let error = error.map_location(|l| l as usize);
     match error {
         LalrpopError::UnrecognizedEof { location, .. } => {
             let frames = open_frames(source, location);
@@ -564,8 +620,8 @@ fn unrecognized_token(source: &str, start: usize, token: Token, end: usize, expe
         if token == Token::RParen {
             return ParseError::new("empty instruction `()`", Span::new(frame.open.start as usize, end)).with_hint(INSTRUCTION_LIST);
         }
-        if let Token::Value(v) = &token
-            && matches!(**v, Value::Scalar { lens: None, .. })
+        if token == Token::Val(ValKind::Word)
+            && let Ok(Value::Scalar { lens: None, .. }) = ValueReader::new(source).read(ValKind::Word, start, end)
         {
             let word = &source[start..end];
             let message = match suggest_keyword(word) {

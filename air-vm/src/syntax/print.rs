@@ -141,7 +141,7 @@ pub(crate) fn write_head(out: &mut String, script: &Script, kind: &InstrKind) {
             out.push_str("fail ");
             match &**fail {
                 Fail::Literal { code, message } => {
-                    let _ = write!(out, "{code} \"{}\"", script.string(*message));
+                    let _ = write!(out, "{code} \"{}\"", script.text(*message));
                 }
                 Fail::Value(value) => write_value(out, script, value),
                 Fail::LastError => out.push_str("%last_error%"),
@@ -166,7 +166,7 @@ pub(crate) fn write_value(out: &mut String, script: &Script, value: &Value) {
         Value::Ttl => out.push_str("%ttl%"),
         Value::String(s) => {
             out.push('"');
-            out.push_str(script.string(*s));
+            out.push_str(script.text(*s));
             out.push('"');
         }
         Value::Number(Number::Int(i)) => {
@@ -203,7 +203,7 @@ fn write_lens(out: &mut String, script: &Script, lens: Option<&Lens>) {
                 match accessor {
                     Accessor::Field(name) => {
                         out.push('.');
-                        out.push_str(script.string(*name));
+                        out.push_str(script.text(*name));
                     }
                     Accessor::Index(i) => {
                         let _ = write!(out, ".[{i}]");
