@@ -215,18 +215,26 @@ pub struct StreamInstance {
 #[derive(Debug)]
 pub struct Env {
     bindings: Vec<Vec<Binding>>,
-    /// Per fold-iteration depth, the variables bound at that depth (popped at its end).
-    scopes: Vec<Vec<VarId>>,
+    /// The variables bound in open fold iterations, outermost first; they are unbound
+    /// when their iteration ends.
+    scoped: Vec<VarId>,
+    /// Where each open fold iteration's variables start in `scoped`; the length is the depth.
+    scope_starts: Vec<usize>,
     streams: Vec<Vec<StreamInstance>>,
 }
 
 impl Env {
     pub fn new(var_count: usize) -> Self {
-        Env { bindings: vec![Vec::new(); var_count], scopes: vec![Vec::new()], streams: (0..var_count).map(|_| Vec::new()).collect() }
+        Env {
+            bindings: vec![Vec::new(); var_count],
+            scoped: Vec::new(),
+            scope_starts: Vec::new(),
+            streams: (0..var_count).map(|_| Vec::new()).collect(),
+        }
     }
 
     pub fn depth(&self) -> u32 {
-        (self.scopes.len() - 1) as u32
+        self.scope_starts.len() as u32
     }
 
     pub fn get(&self, var: VarId, name: &str) -> Result<&Bound, Catchable> {
@@ -249,24 +257,22 @@ impl Env {
             _ => {}
         }
         stack.push(Binding { value: Some(value), depth, from_new: false });
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.push(var);
+        if depth > 0 {
+            self.scoped.push(var);
         }
         Ok(())
     }
 
     /// Enters a fold iteration.
     pub fn push_scope(&mut self) {
-        self.scopes.push(Vec::new());
+        self.scope_starts.push(self.scoped.len());
     }
 
     /// Leaves a fold iteration, dropping what it bound.
     pub fn pop_scope(&mut self) {
-        if self.scopes.len() <= 1 {
-            return;
-        }
         let depth = self.depth();
-        for var in self.scopes.pop().unwrap_or_default() {
+        let Some(start) = self.scope_starts.pop() else { return };
+        for var in self.scoped.drain(start..) {
             let stack = &mut self.bindings[var.0 as usize];
             if stack.last().is_some_and(|b| b.depth == depth && !b.from_new) {
                 stack.pop();
@@ -355,6 +361,43 @@ mod tests {
 
     /// Argument hashes are taken over the written text, and must not depend on whether the
     /// canon's JSON was built before.
+    fn number(env: &Env, var: u32) -> Option<i64> {
+        match env.get(VarId(var), "v") {
+            Ok(Bound::Val(v)) => v.json.as_i64(),
+            _ => None,
+        }
+    }
+
+    fn bind(env: &mut Env, var: u32, n: i64) -> Result<(), Uncatchable> {
+        env.set(VarId(var), "v", Bound::Val(Val::new(Rc::new(json!(n)), Rc::new(Tetraplet::literal("peer")))))
+    }
+
+    /// What a fold iteration binds is unbound when it ends, nested iterations included,
+    /// and outer bindings show through again; outside folds a scalar is set once.
+    #[test]
+    fn fold_iterations_unbind_what_they_bound() {
+        let mut env = Env::new(3);
+        bind(&mut env, 0, 1).unwrap();
+        assert!(matches!(bind(&mut env, 0, 2), Err(Uncatchable::ShadowingIsNotAllowed(_))));
+        env.push_scope();
+        bind(&mut env, 0, 10).unwrap(); // shadows the outer value
+        bind(&mut env, 1, 11).unwrap();
+        bind(&mut env, 1, 12).unwrap(); // inside an iteration, a scalar may be set again
+        env.push_scope();
+        bind(&mut env, 2, 20).unwrap();
+        assert_eq!((number(&env, 0), number(&env, 1), number(&env, 2)), (Some(10), Some(12), Some(20)));
+        env.pop_scope();
+        assert_eq!((number(&env, 0), number(&env, 1), number(&env, 2)), (Some(10), Some(12), None));
+        env.pop_scope();
+        assert_eq!((number(&env, 0), number(&env, 1), number(&env, 2)), (Some(1), None, None));
+        // The next iteration starts afresh; popping the outermost level changes nothing.
+        env.push_scope();
+        bind(&mut env, 1, 13).unwrap();
+        env.pop_scope();
+        env.pop_scope();
+        assert_eq!((number(&env, 0), number(&env, 1)), (Some(1), None));
+    }
+
     #[test]
     fn a_canon_is_written_as_the_text_of_its_json() {
         let keys = [json!("b"), json!(1), json!("a"), json!("b"), json!("1")];

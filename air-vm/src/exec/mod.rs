@@ -268,6 +268,9 @@ impl Text<'_> {
     }
 }
 
+/// A call's resolved arguments: most calls have a few, kept without an allocation.
+type Args = smallvec::SmallVec<[Resolved; 3]>;
+
 /// A resolved value: one JSON value, or a canon.
 #[derive(Clone)]
 enum Resolved {
@@ -698,7 +701,7 @@ impl<'a> Interpreter<'a> {
         let triplet = [peer.as_str(), service.as_str(), function.as_str()];
         // Arguments are resolved before the trace is touched: a bad lens fails the call
         // without a state, and a missing variable makes a local call wait.
-        let mut args = Vec::with_capacity(c.args.len());
+        let mut args = Args::new();
         let mut waiting = false;
         for a in &c.args {
             match self.resolve(a)? {
@@ -781,7 +784,7 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    fn request(&mut self, service_id: String, function_name: String, args: Vec<Resolved>) {
+    fn request(&mut self, service_id: String, function_name: String, args: Args) {
         self.last_call_id += 1;
         let id = self.last_call_id;
         let tetraplets = args.iter().map(Resolved::tetraplets).collect();
@@ -808,7 +811,6 @@ impl<'a> Interpreter<'a> {
     fn handle_result(&mut self, c: &ast::Call, args: &[Resolved], [peer, service, function]: [&str; 3], result: CallResult) -> Step {
         let (tetraplet, tetraplet_cid) = self.result_tetraplet([peer, service, function]);
         let argument_hash = Self::argument_hash(args);
-        let peer = tetraplet.peer_pk.clone();
         if result.ret_code == 0 {
             let value = self.store.put_value(json_text(&result.result));
             let cid = self.store.put_result(ServiceResult { value, argument_hash, tetraplet: tetraplet_cid });
@@ -830,7 +832,7 @@ impl<'a> Interpreter<'a> {
             self.produced.push(cid);
             self.put_state(State::Call(CallState::Failed { result: cid }));
             self.cursor.index += 1;
-            Err(self.service_error(&failure, peer).into())
+            Err(self.service_error(&failure, tetraplet.peer_pk.clone()).into())
         }
     }
 
