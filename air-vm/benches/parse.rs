@@ -5,6 +5,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// The allocator of the `aqua` binary, which runs the VM: the figures are what a peer gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Calls in the tree; with the `seq`/`par` nodes that join them, about 10 000 instructions.
 const CALLS: usize = 5_000;
 

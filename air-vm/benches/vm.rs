@@ -9,6 +9,10 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
+/// The allocator of the `aqua` binary, which runs the VM: the figures are what a peer gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The data the init peer holds after one local run of `air` (all calls answered by `f`).
 fn data_after(net: &LocalNetwork, air: &str, f: &mut dyn FnMut(&str, &CallRequest) -> CallResult) -> Vec<u8> {
     let run = net.run(air, "init", f);

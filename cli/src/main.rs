@@ -10,6 +10,11 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// The VM makes many small, short-lived allocations per hop; mimalloc serves them a
+/// quarter to a third faster than glibc's malloc (see the book's AIR performance notes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Compile, check, run and inspect cloudless functions.
 #[derive(Debug, Parser)]
 #[command(name = "aqua", version, about, propagate_version = true)]
