@@ -264,9 +264,14 @@ impl<'a> ValueReader<'a> {
     /// The value of the token of `kind` at `start..end`.
     pub(crate) fn read(&mut self, kind: ValKind, start: usize, end: usize) -> Result<Value, ParseError> {
         match kind {
-            ValKind::Str => Ok(Value::String(Span::new(start + 1, end - 1))),
+            ValKind::Str => Ok(Self::string(start, end)),
             ValKind::Word => self.word(&self.source[start..end], start),
         }
+    }
+
+    /// The string literal at `start..end`, quotes included.
+    pub(crate) fn string(start: usize, end: usize) -> Value {
+        Value::String(Span::new(start + 1, end - 1))
     }
 
     /// The value of a word that is not a keyword.
