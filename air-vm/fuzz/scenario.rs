@@ -1,5 +1,6 @@
 //! The run the `invoke_data` fuzz target drives, shared with the test that replays its
-//! seed corpus (`tests/fuzz_corpus.rs`): a script touching every kind of state and
+//! seed corpus (`tests/fuzz_corpus.rs`) and with the property tests that mutate genuine
+//! data (`tests/data_and_security.rs`): a script touching every kind of state and
 //! record, the data its peers exchange, and what must hold whatever data arrives.
 
 use air_vm::data::Data;
@@ -27,11 +28,14 @@ const AIR: &str = r#"
 "#;
 
 pub struct Scenario {
-    net: LocalNetwork,
-    air: String,
-    script: air_vm::syntax::Script,
+    /// Peers `init` and `a`.
+    pub net: LocalNetwork,
+    /// The script, with the peers' IDs written in.
+    pub air: String,
+    /// The same script, parsed once.
+    pub script: air_vm::syntax::Script,
     /// What `init` holds before `a`'s answer arrives.
-    prev: Vec<u8>,
+    pub prev: Vec<u8>,
     /// The genuine data `a` sends back to `init`: the seed the fuzzer starts from.
     pub from_a: Vec<u8>,
 }

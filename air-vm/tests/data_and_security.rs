@@ -8,6 +8,12 @@ use serde_json::json;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+// The fuzzer's scenario: a script touching every kind of state and record, and the
+// genuine data its peers exchange. Its own checks serve the fuzzer and the corpus test.
+#[allow(dead_code)]
+#[path = "../fuzz/scenario.rs"]
+mod scenario;
+
 const AIR: &str = r#"
 (seq
   (call @a ("s" "value") [] x)
@@ -219,42 +225,6 @@ fn data_round_trips_through_bytes_and_has_a_json_view() {
     assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
 }
 
-/// A script touching every kind of state and record: calls on several peers, `par`, a
-/// fold over a stream, `ap` to a stream and a map, canons of both, a caught failure.
-const RICH: &str = r#"
-(seq
-  (seq
-    (call %init_peer_id% ("s" "items") [] xs)
-    (fold xs x
-      (par
-        (seq (call @a ("s" "work") [x] $r) (ap ("k" x) %m))
-        (next x))))
-  (seq
-    (seq (canon @a $r #r) (canon @a %m #%m))
-    (xor
-      (call @a ("s" "fail") [#r #%m] y)
-      (call %init_peer_id% ("s" "report") [#r.length %last_error%]))))
-"#;
-
-/// The data `a` sends to `init` after a run of [`RICH`], the script, and init's data
-/// before it arrives.
-fn rich() -> &'static (LocalNetwork, String, Vec<u8>, Vec<u8>) {
-    static RICH_RUN: std::sync::OnceLock<(LocalNetwork, String, Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
-    RICH_RUN.get_or_init(|| {
-        let net = LocalNetwork::new(&["init", "a"]);
-        let air = net.expand(RICH);
-        let run = net.run(&air, "init", &mut |_: &str, r: &CallRequest| match r.function_name.as_str() {
-            "items" => CallResult::ok(json!([1, 2, 3])),
-            "fail" => CallResult::error(7, "no"),
-            _ => CallResult::ok(json!({"v": r.arguments})),
-        });
-        assert!(run.errors.is_empty(), "{:?}", run.errors);
-        let from_a = run.delivered.iter().rev().find(|(to, _)| to == "init").map(|(_, d)| d.clone()).unwrap_or_default();
-        let first = invoke(&air, &[], &[], &net.params("init", "init"), BTreeMap::new());
-        (net, air, from_a, first.data)
-    })
-}
-
 /// One change to a byte string.
 #[derive(Debug, Clone)]
 enum Mutation {
@@ -310,8 +280,9 @@ proptest::proptest! {
     /// and merging: each either accepts it or rejects it keeping the previous data.
     #[test]
     fn mutated_data_is_accepted_or_rejected_with_prev_kept(mutations in proptest::collection::vec(mutation(), 1..4)) {
-        let (net, air, from_a, prev) = rich();
-        let mut bytes = from_a.clone();
+        let rich = scenario::Scenario::get();
+        let (net, air, prev) = (&rich.net, rich.air.as_str(), &rich.prev);
+        let mut bytes = rich.from_a.clone();
         for m in &mutations {
             m.apply(&mut bytes);
         }
@@ -319,8 +290,7 @@ proptest::proptest! {
         let out = invoke(air, prev, &bytes, &net.params("init", "init"), BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data == *prev, "{}: {}", out.ret_code, out.error_message);
         // A host that parsed the script once gets the same outcome, errors included.
-        let script = air_vm::syntax::parse(air).unwrap();
-        proptest::prop_assert_eq!(air_vm::invoke_parsed(&script, prev, &bytes, &net.params("init", "init"), BTreeMap::new()), out);
+        proptest::prop_assert_eq!(air_vm::invoke_parsed(&rich.script, prev, &bytes, &net.params("init", "init"), BTreeMap::new()), out);
         let out = invoke(air, &[], &bytes, &net.params("init", "a"), BTreeMap::new());
         proptest::prop_assert!(out.ret_code == 0 || out.data.is_empty(), "{}: {}", out.ret_code, out.error_message);
     }
@@ -330,8 +300,9 @@ proptest::proptest! {
     /// it or reject it keeping the previous data.
     #[test]
     fn reshaped_traces_are_accepted_or_rejected_with_prev_kept(edits in proptest::collection::vec((0usize..64, 0usize..64, 0u8..5), 1..4)) {
-        let (net, air, from_a, prev) = rich();
-        let mut data = Data::from_bytes(from_a).unwrap();
+        let rich = scenario::Scenario::get();
+        let (net, air, prev) = (&rich.net, rich.air.as_str(), &rich.prev);
+        let mut data = Data::from_bytes(&rich.from_a).unwrap();
         for (sub, index, op) in edits {
             let n = data.trace.subtraces.len();
             let states = &mut data.trace.subtraces[sub % n];

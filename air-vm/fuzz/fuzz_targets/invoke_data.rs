@@ -4,6 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
+// The scenario's genuine seed (`from_a`) is read by the corpus test, not here.
+#[allow(dead_code)]
 #[path = "../scenario.rs"]
 mod scenario;
 
