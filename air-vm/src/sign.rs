@@ -129,10 +129,13 @@ fn message(cids: &[Cid], particle_id: &str) -> [u8; 32] {
     let mut h = blake3::Hasher::new_derive_key("aqua result signature v1");
     h.update(&(particle_id.len() as u64).to_le_bytes());
     h.update(particle_id.as_bytes());
+    // In one piece: BLAKE3 hashes the chunks of a long input side by side with SIMD, but
+    // an input fed 32 bytes at a time one block after the other (three times the work).
+    let mut listed = Vec::with_capacity(32 * cids.len());
     for c in cids {
-        h.update(&c.0);
+        listed.extend_from_slice(&c.0);
     }
-    *h.finalize().as_bytes()
+    *h.update(&listed).finalize().as_bytes()
 }
 
 pub fn sign(key: &KeyPair, cids: &[Cid], particle_id: &str) -> Signature {
