@@ -130,7 +130,7 @@ fn message(cids: &[Cid], particle_id: &str) -> [u8; 32] {
     h.update(&(particle_id.len() as u64).to_le_bytes());
     h.update(particle_id.as_bytes());
     // In one piece: BLAKE3 hashes the chunks of a long input side by side with SIMD, but
-    // an input fed 32 bytes at a time one block after the other (three times the work).
+    // an input fed 32 bytes at a time one block after another (three times the work).
     let mut listed = Vec::with_capacity(32 * cids.len());
     for c in cids {
         listed.extend_from_slice(&c.0);
