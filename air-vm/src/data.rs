@@ -6,7 +6,7 @@
 //! reported with both versions instead of as garbage.
 
 use crate::trace::{CallState, CanonElement, CanonResult, CanonState, ServiceResult, State, Trace};
-use crate::value::{Cid, CidMap, SmallHasher, StoredTetraplet, Tetraplet, hash_concat};
+use crate::value::{Cid, CidMap, SmallHasher, StoredTetraplet, Tetraplet, hash_concat, sort_by_cid};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -73,7 +73,7 @@ fn borrowed_texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<CidM
 /// Serializes a CID map in CID order.
 fn sorted<V: Serialize, S: serde::Serializer>(map: &CidMap<V>, s: S) -> Result<S::Ok, S::Error> {
     let mut entries: Vec<(&Cid, &V)> = map.iter().collect();
-    entries.sort_unstable_by_key(|&(cid, _)| cid);
+    sort_by_cid(&mut entries, |&(cid, _)| cid);
     s.collect_map(entries)
 }
 

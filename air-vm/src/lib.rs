@@ -256,7 +256,7 @@ fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_resul
         Some(mut sets) => {
             let mut mine = sets.remove(&params.current_peer_id).unwrap_or_default();
             mine.extend_from_slice(&done.produced);
-            mine.sort_unstable();
+            value::sort_by_cid(&mut mine, |c| c);
             mine
         }
         None => sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default(),

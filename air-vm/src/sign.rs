@@ -10,7 +10,7 @@
 
 use crate::data::{Data, Signature, Store};
 use crate::trace::{CallState, CanonState, State, Trace};
-use crate::value::{Cid, CidMap};
+use crate::value::{Cid, CidMap, sort_by_cid};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -118,7 +118,7 @@ pub fn produced_in(trace: &Trace, stores: &[&Store]) -> BTreeMap<String, Vec<Cid
     }
     // Sorted, so the order the groups were visited in does not matter.
     for cids in out.values_mut() {
-        cids.sort_unstable();
+        sort_by_cid(cids, |c| c);
     }
     out
 }

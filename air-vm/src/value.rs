@@ -96,6 +96,36 @@ impl PartialOrd for Cid {
     }
 }
 
+/// Sorts `items` by their CIDs, in [`Cid`]'s order, in a fraction of a comparison sort's
+/// time: CIDs are hashes, so their first byte spreads them evenly over 256 buckets, and
+/// each bucket, a handful of items, is then sorted by comparison. Every encoding sorts
+/// its records this way, and every signature its CIDs.
+pub fn sort_by_cid<T: Copy>(items: &mut [T], cid: impl Fn(&T) -> &Cid) {
+    // Below this, the buckets would be mostly empty and a comparison sort is as quick.
+    const BUCKETED: usize = 256;
+    if items.len() < BUCKETED {
+        items.sort_unstable_by(|a, b| cid(a).cmp(cid(b)));
+        return;
+    }
+    let mut starts = [0usize; 257];
+    for item in items.iter() {
+        starts[usize::from(cid(item).0[0]) + 1] += 1;
+    }
+    for b in 1..257 {
+        starts[b] += starts[b - 1];
+    }
+    let unsorted = items.to_vec();
+    let mut next = starts;
+    for item in unsorted {
+        let b = usize::from(cid(&item).0[0]);
+        items[next[b]] = item;
+        next[b] += 1;
+    }
+    for b in 0..256 {
+        items[starts[b]..starts[b + 1]].sort_unstable_by(|a, b| cid(a).cmp(cid(b)));
+    }
+}
+
 /// Hashes a [`Cid`] by taking its first bytes: CIDs are already uniformly distributed,
 /// so hashing them again (as the default SipHash would) is wasted work.
 #[derive(Debug, Default, Clone, Copy)]
@@ -429,6 +459,25 @@ mod tests {
             let mut b = b;
             b[..shared].copy_from_slice(&a[..shared]);
             prop_assert_eq!(Cid(a).cmp(&Cid(b)), a.cmp(&b));
+        }
+
+        /// Sorting by CID gives the order of a comparison sort, across the bucketed
+        /// threshold, with CIDs that share their first bytes and CIDs that repeat.
+        #[test]
+        fn sorting_by_cid_orders_as_a_comparison_sort(
+            drawn in prop::collection::vec((0u8..4, any::<[u8; 32]>()), 0..1200),
+            repeated in 0usize..50,
+        ) {
+            let mut cids: Vec<Cid> = drawn.iter().map(|&(kind, mut bytes)| {
+                // Some share their first nine bytes: the same bucket and the same prefix.
+                if kind == 0 { bytes[..9].fill(7); }
+                Cid(bytes)
+            }).collect();
+            cids.extend(cids.clone().iter().take(repeated));
+            let mut expected = cids.clone();
+            expected.sort_unstable_by_key(|c| c.0);
+            sort_by_cid(&mut cids, |c| c);
+            prop_assert_eq!(cids, expected);
         }
 
         /// The stored text is serde_json's compact text, and its length is counted exactly.
