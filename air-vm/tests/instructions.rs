@@ -417,3 +417,23 @@ fn a_gate_on_a_stream_joins_values_arriving_in_any_order() {
         assert_eq!(reports(&r), vec![json!([3])], "delivery order {seed}");
     }
 }
+
+/// A request to another peer (a call or a canon) sends the particle there once, when it
+/// is recorded: neither a later run of the peer that recorded it nor a peer the data
+/// reaches afterwards sends it there again (AquaVM's rule).
+#[test]
+fn a_request_to_another_peer_is_sent_once() {
+    let net = net();
+    for request in [r#"(canon @a $s #c)"#, r#"(call @a ("s" "unit") [] x)"#] {
+        let air = net.expand(&format!(r#"(par {request} (call @b ("s" "unit") [] y))"#));
+        let params = |peer| net.params("init", peer);
+        let first = air_vm::invoke(&air, &[], &[], &params("init"), Default::default());
+        let mut both = vec![net.id("a"), net.id("b")];
+        both.sort();
+        assert_eq!(first.next_peers, both);
+        let again = air_vm::invoke(&air, &first.data, &[], &params("init"), Default::default());
+        assert!(again.next_peers.is_empty(), "{request}: sent again to {:?}", again.next_peers);
+        let at_b = air_vm::invoke(&air, &[], &first.data, &params("b"), Default::default());
+        assert!(!at_b.next_peers.contains(&net.id("a")), "{request}: b sent it to a again");
+    }
+}

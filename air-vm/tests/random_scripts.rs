@@ -2,7 +2,8 @@
 //!
 //! Whatever the script and the order, a peer never meets an error that only bad input
 //! should cause (a preparation error or an uncatchable one), runs are reproducible, and
-//! an observer merging every data the run produced, in any order, ends with one trace.
+//! an observer merging every data the run produced, in any order, ends with one trace
+//! (in the form in which peers must agree, see [`agreed`]).
 
 use air_vm::data::Data;
 use air_vm::local::{LocalNetwork, LocalRun};
@@ -73,14 +74,16 @@ const PEERS: [&str; 4] = ["%init_peer_id%", "@a", "@b", "@c"];
 const STREAMS: [&str; 2] = ["$s", "$t"];
 
 /// Writes a [`Node`] as AIR, keeping it valid: every variable read is defined earlier in
-/// the text, every scalar is written once (fresh names), a fold's iterator is seen only
-/// in its body, and no fold feeds the stream it goes over.
+/// the text (a stream folded over included), every scalar is written once (fresh names),
+/// a fold's iterator is seen only in its body, and no fold feeds the stream it goes over.
 #[derive(Default)]
 struct Render {
     scalars: Vec<String>,
     canons: Vec<String>,
     /// How many folds over `$s` enclose this position.
     folding: usize,
+    /// Whether `$s` is written earlier in the text: a fold over it needs that.
+    s_written: bool,
     fresh: usize,
 }
 
@@ -113,8 +116,10 @@ impl Render {
     /// A stream this position may write to. Folds go over `$s` only, and write only to
     /// `$t`: `$s` still grows while it is folded (from outside the fold), but no fold
     /// feeds one, which would never end.
-    fn writable(&self, n: u8) -> &'static str {
-        if self.folding > 0 { STREAMS[1] } else { STREAMS[n as usize % STREAMS.len()] }
+    fn writable(&mut self, n: u8) -> &'static str {
+        let stream = if self.folding > 0 { STREAMS[1] } else { STREAMS[n as usize % STREAMS.len()] };
+        self.s_written |= stream == STREAMS[0];
+        stream
     }
 
     fn air(&mut self, node: &Node) -> String {
@@ -166,6 +171,9 @@ impl Render {
                 format!("(fold {iterable} {i} ({join} {body} (next {i})))")
             }
             Node::FoldStream { body } => {
+                if !self.s_written {
+                    return "(null)".into();
+                }
                 let i = self.name("i");
                 let body = self.scoped(&i, true, body);
                 format!("(fold {} {i} (par {body} (next {i})))", STREAMS[0])

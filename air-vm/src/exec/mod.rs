@@ -1018,12 +1018,14 @@ impl<'a> Interpreter<'a> {
         let is_map = c.source.kind == VarKind::StreamMap;
         let result = match self.state_at_cursor().cloned() {
             Some(State::Canon(CanonState::Executed { result })) => result,
+            // Another peer's canon: the particle goes there once, when the request is
+            // first recorded (as AquaVM does; a request already recorded is not resent).
             Some(State::Canon(CanonState::RequestSent { .. })) | None if peer != me => {
                 if self.state_at_cursor().is_none() {
                     self.put_state(State::Canon(CanonState::RequestSent { by: me }));
+                    self.next_peers.insert(peer);
                 }
                 self.cursor.index += 1;
-                self.next_peers.insert(peer);
                 self.complete = false;
                 return Ok(());
             }

@@ -226,7 +226,7 @@ mod tests {
     use crate::syntax::parse;
 
     fn head(source: &str) -> String {
-        let script = parse(source).unwrap();
+        let script = crate::syntax::parser::parse_unvalidated(source).unwrap();
         instruction_text(&script, script.root)
     }
 

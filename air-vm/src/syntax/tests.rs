@@ -23,8 +23,8 @@ const SCRIPTS: &[&str] = &[
     r#"(seq (ap 1 x) (match x 1 (mismatch x "2" (null))))"#,
     r#"(fold [] i (seq (null) (next i)) (null))"#,
     r#"(seq (ap [] xs) (fold xs i (seq (next i) (call "p" ("s" "f") [i]))))"#,
-    r#"(fold $s i (par (call "p" ("s" "f") [i]) (next i)))"#,
-    r#"(fold %m kv (seq (call "p" ("s" "f") [kv.$.key kv.$.value]) (next kv)) (never))"#,
+    r#"(new $s (fold $s i (par (call "p" ("s" "f") [i]) (next i))))"#,
+    r#"(new %m (fold %m kv (seq (call "p" ("s" "f") [kv.$.key kv.$.value]) (next kv)) (never)))"#,
     r#"(seq (canon "p" $s #c) (fold #c i (next i)))"#,
     r#"(seq (canon "p" %m #%c) (seq (fold #%c kv (next kv)) (fold #%c.$.k v (next v))))"#,
     r#"(new $s (seq (ap 1 $s) (new %m (new x (new #c (new #%c (null)))))))"#,
@@ -239,8 +239,9 @@ fn match_forms() {
 
 #[test]
 fn fold_next_new() {
-    let (script, kind) = root("(fold $s i (next i) (null))");
-    let InstrKind::Fold(fold) = kind else { panic!() };
+    let (script, kind) = root("(new $s (fold $s i (next i) (null)))");
+    let InstrKind::New { body, .. } = kind else { panic!() };
+    let InstrKind::Fold(fold) = script.instr(body).kind.clone() else { panic!() };
     assert!(matches!(fold.iterable, Value::Stream(_)));
     assert_eq!(script.name(fold.iterator.id), "i");
     assert!(fold.last.is_some());

@@ -140,8 +140,13 @@ impl<'a> Validator<'a> {
                     stack.push(Step::Visit(m.body));
                 }
                 InstrKind::Fold(fold) => {
-                    // The iterable is evaluated outside the fold's scope.
+                    // The iterable is evaluated outside the fold's scope. A stream or map
+                    // folded over must be written earlier in the text (AquaVM's rule), though
+                    // a `canon` may snapshot one never written.
                     self.use_value(&fold.iterable);
+                    if let Value::Stream(var) | Value::StreamMap(var) = fold.iterable {
+                        self.use_var(var);
+                    }
                     let iterator = fold.iterator;
                     if self.folds.iter().any(|f| f.iterator.id == iterator.id) {
                         let name = script.name(iterator.id);
@@ -222,7 +227,7 @@ impl<'a> Validator<'a> {
                 self.use_lens(lens.as_deref());
             }
             Value::LastError(lens) | Value::Error(lens) => self.use_lens(lens.as_deref()),
-            // Streams and maps read as empty until written, so they need no definition.
+            // A canon of a stream or map never written is empty: no definition needed.
             Value::Stream(_) | Value::StreamMap(_) => {}
             Value::InitPeerId
             | Value::Timestamp
@@ -262,6 +267,8 @@ impl<'a> Validator<'a> {
                 VarKind::CanonStream | VarKind::CanonMap => {
                     format!("define it with `canon` first, e.g. `(canon %init_peer_id% $stream {name})`")
                 }
+                VarKind::Stream => format!("write it earlier, with `ap` or as a call output, or declare it with `(new {name} ...)`"),
+                VarKind::StreamMap => format!("write it earlier with `(ap (key value) {name})`, or declare it with `(new {name} ...)`"),
                 _ => format!("define it first, e.g. as a call output `(call peer (\"service\" \"function\") [] {name})` or with `ap`"),
             }
         };
@@ -327,12 +334,19 @@ mod tests {
     }
 
     #[test]
-    fn streams_need_no_definition() {
+    fn a_canon_needs_no_definition_of_its_stream_but_a_fold_does() {
         ok("(canon %init_peer_id% $never_written #c)");
         ok("(canon %init_peer_id% %never_written #%c)");
-        ok("(fold $s i (next i))");
-        ok("(fold %m i (next i))");
         ok("(new $s (null))");
+        ok("(new $s (fold $s i (next i)))");
+        ok("(seq (ap 1 $s) (fold $s i (next i)))");
+        ok(&format!("(seq {CALL} [] $s) (fold $s i (next i)))"));
+        ok("(seq (ap (\"k\" 1) %m) (fold %m i (next i)))");
+        ok("(seq (new $s (ap 1 $s)) (fold $s i (next i)))");
+        fails_with("(fold $s i (next i))", "stream `$s` is not defined before this use");
+        fails_with("(fold %m i (next i))", "stream map `%m` is not defined before this use");
+        fails_with("(seq (fold $s i (next i)) (ap 1 $s))", "stream `$s` is not defined before this use");
+        fails_with("(seq (canon %init_peer_id% $s #c) (fold $s i (next i)))", "stream `$s` is not defined before this use");
     }
 
     #[test]
@@ -384,14 +398,14 @@ mod tests {
 
     #[test]
     fn nothing_after_next_in_stream_folds() {
-        fails_with(&format!("(fold $s i (seq (next i) {CALL} [i])))"), "fold over a stream can not have instructions after next");
+        fails_with(&format!("(new $s (fold $s i (seq (next i) {CALL} [i]))))"), "fold over a stream can not have instructions after next");
         fails_with(
-            &format!("(fold %m i (seq (par (next i) (null)) {CALL} [i])))"),
+            &format!("(new %m (fold %m i (seq (par (next i) (null)) {CALL} [i]))))"),
             "fold over a stream map can not have instructions after next",
         );
-        ok(&format!("(fold $s i (seq {CALL} [i]) (next i)))"));
-        ok(&format!("(fold $s i (par {CALL} [i]) (next i)))"));
-        ok(&format!("(seq (fold $s i (next i)) {CALL} []))"));
+        ok(&format!("(new $s (fold $s i (seq {CALL} [i]) (next i))))"));
+        ok(&format!("(new $s (fold $s i (par {CALL} [i]) (next i))))"));
+        ok(&format!("(new $s (seq (fold $s i (next i)) {CALL} [])))"));
         // Folds over values may run instructions on the way back.
         ok(&format!("(seq (ap [] xs) (fold xs i (seq (next i) {CALL} [i]))))"));
         ok(&format!("(fold [] i (seq (next i) {CALL} [i])))"));
