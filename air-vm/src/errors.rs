@@ -57,11 +57,14 @@ pub enum Catchable {
     IncompatibleValueType(String),
     #[error("fold iterates over a value that is not an array: {0}")]
     FoldIteratesOverNonArray(String),
-    #[error("{message}")]
-    UserError { code: i64, message: String },
+    /// `fail` with an error object: `(fail code "message")`, a value, or `%last_error%`.
+    /// The object becomes `%last_error%` as it is; the error itself has code 10006, as
+    /// in AquaVM, and so has `:error:` and the outcome when nothing catches it.
+    #[error("fail with '{}' is used without corresponding xor", crate::value::sorted_json_text(.0))]
+    UserError(std::rc::Rc<serde_json::Value>),
     #[error("lens error: {0}")]
     LensError(String),
-    #[error("error object is invalid: {0}")]
+    #[error("{0}")]
     InvalidErrorObject(String),
     #[error("variable '{0}' was not initialized after its `new` scope began")]
     NotInitializedAfterNew(String),
@@ -71,7 +74,7 @@ pub enum Catchable {
     NonStringInTriplet { what: &'static str, value: String },
     #[error("stream map error: {0}")]
     StreamMapError(String),
-    /// `(fail %last_error%)` or `(fail scalar)`: an error object thrown as it is.
+    /// `(fail :error:)`: the error being handled, raised again with its own object.
     #[error("{}", .0.message)]
     Rethrown(ErrorObject),
 }
@@ -85,7 +88,7 @@ impl Catchable {
             Catchable::VariableNotFound(_) => 10003,
             Catchable::IncompatibleValueType(_) => 10004,
             Catchable::FoldIteratesOverNonArray(_) => 10005,
-            Catchable::UserError { code, .. } => *code,
+            Catchable::UserError(_) => 10006,
             Catchable::LensError(_) => 10007,
             Catchable::InvalidErrorObject(_) => 10008,
             Catchable::NotInitializedAfterNew(_) => 10009,

@@ -401,6 +401,23 @@ fn written_len<T: Serialize + ?Sized>(v: &T) -> usize {
     }
 }
 
+/// Compact JSON text with every object's keys in sorted order, as AquaVM writes a
+/// thrown error object into its error message.
+pub fn sorted_json_text(v: &Json) -> String {
+    fn sorted(v: &Json) -> Json {
+        match v {
+            Json::Object(m) => {
+                let mut entries: Vec<(&String, &Json)> = m.iter().collect();
+                entries.sort_by_key(|(k, _)| *k);
+                Json::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            }
+            Json::Array(items) => Json::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    json_text(&sorted(v))
+}
+
 /// The error object AIR code sees in `%last_error%` and `:error:`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorObject {

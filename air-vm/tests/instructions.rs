@@ -13,6 +13,7 @@ fn services(_peer: &str, r: &CallRequest) -> CallResult {
         ("s", "fail") => CallResult::error(1, "boom"),
         ("s", "list") => CallResult::ok(json!([1, 2, 3])),
         ("s", "unit") => CallResult::ok(json!("unit")),
+        ("s", "error_object") => CallResult::ok(json!({"error_code": 9, "message": "m", "extra": true})),
         _ => CallResult::error(2, format!("no {}.{}", r.service_id, r.function_name)),
     }
 }
@@ -102,10 +103,19 @@ fn an_error_on_a_remote_peer_is_caught_by_the_xor_around_it() {
 }
 
 #[test]
-fn an_uncaught_error_reaches_the_root_with_its_code() {
+fn an_uncaught_fail_reaches_the_root_as_10006_with_the_object_it_threw() {
     let net = net();
     let r = run_r(&net, r#"(seq (null) (fail 42 "nope"))"#);
-    assert_eq!(r.errors, vec![("init".to_owned(), 42, "nope".to_owned())]);
+    // AquaVM's message, the object's keys in sorted order.
+    let message = format!(
+        r#"fail with '{{"error_code":42,"instruction":"fail 42 \"nope\"","message":"nope","peer_id":"{}"}}' is used without corresponding xor"#,
+        net.id("init")
+    );
+    assert_eq!(r.errors, vec![("init".to_owned(), 10006, message)]);
+    let r = run_r(&net, r#"(xor (call %init_peer_id% ("s" "fail") [] x) (call %init_peer_id% ("s" "unit") [] y))"#);
+    assert!(r.errors.is_empty());
+    let r = run_r(&net, r#"(call %init_peer_id% ("s" "fail") [] x)"#);
+    assert_eq!(r.errors[0].1, 10000, "a service error keeps its own code");
 }
 
 #[test]
@@ -342,10 +352,30 @@ fn fail_rethrows_error_objects() {
                 (call %init_peer_id% ("s" "report") [%last_error%.$.error_code :error:.$.error_code]))"#,
     );
     assert_eq!(reports(&r), vec![json!([10000, 10000])]);
+    // `%last_error%` is the object a `fail` threw; throwing it again is a user error.
+    let r = run_r(
+        &net,
+        r#"(xor (xor (fail 5 "five") (fail %last_error%))
+                (call %init_peer_id% ("s" "report") [%last_error%.$.error_code %last_error%.$.message :error:.$.error_code]))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([5, "five", 10006])]);
     let r = run_r(&net, r#"(xor (fail 5 "five") (fail %last_error%))"#);
-    assert_eq!(r.errors, vec![("init".to_owned(), 5, "five".to_owned())]);
+    assert_eq!(r.errors[0].1, 10006);
+    // So is a scalar holding an error object: `%last_error%` is that object as it is.
+    let r = run_r(
+        &net,
+        r#"(seq (call %init_peer_id% ("s" "error_object") [] obj)
+                (xor (fail obj) (call %init_peer_id% ("s" "report") [%last_error%])))"#,
+    );
+    assert_eq!(reports(&r), vec![json!([{"error_code": 9, "message": "m", "extra": true}])]);
     let r = run_r(&net, r#"(seq (ap 3 obj) (fail obj))"#);
     assert_eq!(r.errors[0].1, 10008);
+    // `%last_error%` before any error is "no error", which cannot be thrown.
+    let r = run_r(&net, r#"(xor (match 1 2 (null)) (call %init_peer_id% ("s" "report") [%last_error%.$.error_code]))"#);
+    assert_eq!(reports(&r), vec![json!([0])]);
+    let r = run_r(&net, r#"(xor (match 1 2 (null)) (fail %last_error%))"#);
+    assert_eq!(r.errors[0].1, 10008);
+    assert!(r.errors[0].2.contains("error code must be non-zero"), "{}", r.errors[0].2);
 }
 
 #[test]

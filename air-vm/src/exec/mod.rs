@@ -189,10 +189,11 @@ pub struct Interpreter<'a> {
     requests: BTreeMap<u32, CallRequest>,
     next_peers: BTreeSet<String>,
     last_call_id: u32,
-    last_error: ErrorObject,
+    /// `%last_error%`: an error object, or the object a `fail` threw, as it was thrown.
+    last_error: Rc<Json>,
     last_error_armed: bool,
-    /// `:error:` and the error it came from (for `(fail :error:)`).
-    error: Option<(ErrorObject, Catchable)>,
+    /// `:error:`, inside the right branch of an `xor`.
+    error: Option<ErrorObject>,
     current: InstrId,
     literal: Rc<Tetraplet>,
     /// `%init_peer_id%` as a value, made once.
@@ -342,7 +343,7 @@ impl<'a> Interpreter<'a> {
             requests: BTreeMap::new(),
             next_peers: BTreeSet::new(),
             last_call_id,
-            last_error: ErrorObject::none(),
+            last_error: Rc::new(ErrorObject::none().to_json()),
             last_error_armed: true,
             error: None,
             current: script.root,
@@ -431,10 +432,13 @@ impl<'a> Interpreter<'a> {
     fn note_error(&mut self, e: &Catchable) {
         let is_match = matches!(e, Catchable::MatchValuesNotEqual | Catchable::MismatchValuesEqual);
         if self.last_error_armed && !is_match {
-            self.last_error = self.error_object(e, true);
+            self.last_error = match e {
+                Catchable::UserError(thrown) => thrown.clone(),
+                other => Rc::new(self.error_object(other, true).to_json()),
+            };
             self.last_error_armed = false;
         }
-        self.error = Some((self.error_object(e, false), e.clone()));
+        self.error = Some(self.error_object(e, false));
     }
 
     fn error_object(&self, e: &Catchable, always_peer: bool) -> ErrorObject {
@@ -458,6 +462,9 @@ impl<'a> Interpreter<'a> {
                 Frame::ParRight { right, right_start, right_cursor, after } => {
                     self.cursor = right_cursor;
                     self.complete = right_start;
+                    // An error in the right branch sets `%last_error%` again, so when both
+                    // branches fail it holds the error that leaves the `par` (AquaVM).
+                    self.last_error_armed = true;
                     self.stack.push(Frame::ParEnd { left: Branch::Failed, after });
                     self.stack.push(Frame::Run(right));
                     return Ok(None);
@@ -633,11 +640,11 @@ impl<'a> Interpreter<'a> {
             Value::Bool(b) => literal(Json::from(*b)),
             Value::EmptyArray => literal(Json::Array(Vec::new())),
             Value::LastError(lens) => {
-                let base = Val::new(Rc::new(self.last_error.to_json()), self.literal.clone());
+                let base = Val::new(self.last_error.clone(), self.literal.clone());
                 self.apply_lens(Resolved::One(base), lens.as_deref()).map(Got::Ready)
             }
             Value::Error(lens) => {
-                let obj = self.error.as_ref().map(|(o, _)| o.clone()).unwrap_or_else(ErrorObject::none);
+                let obj = self.error.clone().unwrap_or_else(ErrorObject::none);
                 let base = Val::new(Rc::new(obj.to_json()), self.literal.clone());
                 self.apply_lens(Resolved::One(base), lens.as_deref()).map(Got::Ready)
             }
@@ -1148,25 +1155,37 @@ impl<'a> Interpreter<'a> {
         self.complete = false;
         match f {
             Fail::Literal { code, message } => {
-                Err(Catchable::UserError { code: *code, message: self.script.text(*message).to_owned() }.into())
+                let thrown = ErrorObject {
+                    error_code: *code,
+                    message: self.script.text(*message).to_owned(),
+                    instruction: instruction_text(self.script, self.current),
+                    peer_id: Some(self.params.current_peer_id.clone()),
+                };
+                Err(Catchable::UserError(Rc::new(thrown.to_json())).into())
             }
-            Fail::LastError => Err(Catchable::Rethrown(self.last_error.clone()).into()),
+            Fail::LastError => Err(Self::thrown(self.last_error.clone()).into()),
+            // The error being handled, raised again as it is (a service error keeps 10000).
             Fail::Error => match &self.error {
-                Some((_, original)) => Err(original.clone().into()),
-                None => Err(Catchable::Rethrown(ErrorObject::none()).into()),
+                Some(handled) => Err(Catchable::Rethrown(handled.clone()).into()),
+                None => Err(Self::thrown(Rc::new(ErrorObject::none().to_json())).into()),
             },
             Fail::Value(v) => {
                 let json = ready!(self, self.resolve(v)).json();
-                let code = json.get("error_code").and_then(Json::as_i64);
-                let message = json.get("message").and_then(Json::as_str);
-                match (code, message) {
-                    (Some(code), Some(message)) if code != 0 => Err(Catchable::UserError { code, message: message.to_owned() }.into()),
-                    _ => Err(Catchable::InvalidErrorObject(format!(
-                        "expected an object with a non-zero integer `error_code` and a string `message`, got {json}"
-                    ))
-                    .into()),
-                }
+                Err(Self::thrown(json).into())
             }
+        }
+    }
+
+    /// What `fail` raises with an object: the object itself, if it is a valid error object.
+    fn thrown(object: Rc<Json>) -> Catchable {
+        let code = object.get("error_code").and_then(Json::as_i64);
+        let message = object.get("message").and_then(Json::as_str);
+        match (code, message) {
+            (Some(0), _) => Catchable::InvalidErrorObject("error code must be non-zero, but it is zero".into()),
+            (Some(_), Some(_)) => Catchable::UserError(object),
+            _ => Catchable::InvalidErrorObject(format!(
+                "an error object needs a non-zero integer `error_code` and a string `message`, got {object}"
+            )),
         }
     }
 
