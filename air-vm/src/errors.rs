@@ -66,7 +66,7 @@ pub enum Catchable {
     LensError(String),
     #[error("{0}")]
     InvalidErrorObject(String),
-    #[error("variable '{0}' was not initialized after its `new` scope began")]
+    #[error("variable with name '{0}' was cleared by new and then wasn't set")]
     NotInitializedAfterNew(String),
     #[error(".length applied to a value that is not an array: {0}")]
     LengthOfNotArray(String),

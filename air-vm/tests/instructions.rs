@@ -467,3 +467,20 @@ fn a_request_to_another_peer_is_sent_once() {
         assert!(!at_b.next_peers.contains(&net.id("a")), "{request}: b sent it to a again");
     }
 }
+
+/// A call whose result nothing binds is replayed without comparing its arguments (as in
+/// AquaVM): here `b` calls with no error in sight, and `c`, which replays it after a
+/// failure of its own, reads another `%last_error%`. A bound result is compared, and
+/// the same script then refuses the data (20017, as AquaVM does).
+#[test]
+fn an_unbound_result_is_replayed_whatever_its_arguments_read_now() {
+    let net = net();
+    let unbound = r#"(par (call @c ("s" "fail") [] x)
+                          (seq (call @b ("s" "unit") [%last_error%.$.error_code]) (call @c ("s" "report") [%last_error%.$.error_code])))"#;
+    let r = run_r(&net, unbound);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(reports(&r), vec![json!([10000])]);
+    let bound = unbound.replace("[%last_error%.$.error_code]) (call @c", "[%last_error%.$.error_code] y) (call @c");
+    let r = run_r(&net, &bound);
+    assert_eq!(r.errors.iter().map(|e| (e.0.as_str(), e.1)).collect::<Vec<_>>(), [("c", 20017)]);
+}

@@ -194,6 +194,7 @@ pub struct Interpreter<'a> {
     last_error_armed: bool,
     /// `:error:`, inside the right branch of an `xor`.
     error: Option<ErrorObject>,
+    error_armed: bool,
     current: InstrId,
     literal: Rc<Tetraplet>,
     /// `%init_peer_id%` as a value, made once.
@@ -346,6 +347,7 @@ impl<'a> Interpreter<'a> {
             last_error: Rc::new(ErrorObject::none().to_json()),
             last_error_armed: true,
             error: None,
+            error_armed: true,
             current: script.root,
             literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
             init_peer_id: Rc::new(Json::from(params.init_peer_id.clone())),
@@ -431,14 +433,26 @@ impl<'a> Interpreter<'a> {
     /// Records a catchable error in `%last_error%` and `:error:` as AquaVM does.
     fn note_error(&mut self, e: &Catchable) {
         let is_match = matches!(e, Catchable::MatchValuesNotEqual | Catchable::MismatchValuesEqual);
-        if self.last_error_armed && !is_match {
-            self.last_error = match e {
-                Catchable::UserError(thrown) => thrown.clone(),
-                other => Rc::new(self.error_object(other, true).to_json()),
-            };
+        // A `fail` sets it whatever came before (AquaVM); other errors only when armed.
+        if (self.last_error_armed || matches!(e, Catchable::UserError(_))) && !is_match {
+            self.last_error = self.last_error_of(e);
             self.last_error_armed = false;
         }
-        self.error = Some(self.error_object(e, false));
+        // `:error:` is set by the first error after it was armed: at the start, when an
+        // `xor` catches an error, and when a handler ends (AquaVM).
+        if self.error_armed {
+            self.error = Some(self.error_object(e, false));
+            self.error_armed = false;
+        }
+    }
+
+    /// `%last_error%` for `e`: the object a `fail` threw, as it was thrown, or the error
+    /// object (always with a peer).
+    fn last_error_of(&self, e: &Catchable) -> Rc<Json> {
+        match e {
+            Catchable::UserError(thrown) => thrown.clone(),
+            other => Rc::new(self.error_object(other, true).to_json()),
+        }
     }
 
     fn error_object(&self, e: &Catchable, always_peer: bool) -> ErrorObject {
@@ -462,9 +476,6 @@ impl<'a> Interpreter<'a> {
                 Frame::ParRight { right, right_start, right_cursor, after } => {
                     self.cursor = right_cursor;
                     self.complete = right_start;
-                    // An error in the right branch sets `%last_error%` again, so when both
-                    // branches fail it holds the error that leaves the `par` (AquaVM).
-                    self.last_error_armed = true;
                     self.stack.push(Frame::ParEnd { left: Branch::Failed, after });
                     self.stack.push(Frame::Run(right));
                     return Ok(None);
@@ -483,12 +494,17 @@ impl<'a> Interpreter<'a> {
                 Frame::XorCatch(right) => {
                     self.complete = true;
                     self.last_error_armed = true;
+                    self.error_armed = true;
                     self.stack.push(Frame::XorEnd);
                     self.stack.push(Frame::Run(right));
                     return Ok(None);
                 }
-                // The error leaving the right branch is the new `:error:`.
-                Frame::XorEnd => {}
+                // The handler ends, so `:error:` is reset, and the error leaving it is
+                // the first one since.
+                Frame::XorEnd => {
+                    self.error = Some(self.error_object(&e, false));
+                    self.error_armed = false;
+                }
                 Frame::NewEnd(var) => self.end_new(var),
                 Frame::NextEnd { fold, cursor } => self.end_next(fold, cursor),
                 Frame::FoldEnd { fold } => {
@@ -536,6 +552,7 @@ impl<'a> Interpreter<'a> {
             Frame::XorCatch(_) => Ok(()),
             Frame::XorEnd => {
                 self.error = None;
+                self.error_armed = true;
                 Ok(())
             }
             Frame::NewEnd(var) => {
@@ -767,14 +784,19 @@ impl<'a> Interpreter<'a> {
                 Ok(())
             }
             Recorded::Executed(result, output) => {
-                if waiting {
+                // A result nothing binds is replayed without comparing arguments, as in
+                // AquaVM (whose trace keeps no arguments for it): the arguments may read
+                // the error being handled, which peers that saw different parts of the
+                // trace can hold differently.
+                let compared = (output != Output::Unused).then_some(args.as_slice());
+                if waiting && compared.is_some() {
                     return Err(Uncatchable::InstructionParametersMismatch(format!(
                         "`{}` has a result in the trace but its arguments are not available",
                         instruction_text(self.script, self.current)
                     ))
                     .into());
                 }
-                let stored = self.verify_replay(result, &args, triplet)?;
+                let stored = self.verify_replay(result, compared, triplet)?;
                 let json = self.load_value(stored.value)?;
                 let tetraplet = self.load_tetraplet(stored.tetraplet)?;
                 self.set_output(c.output, output, Val::new(json, tetraplet))?;
@@ -782,7 +804,7 @@ impl<'a> Interpreter<'a> {
                 Ok(())
             }
             Recorded::Failed(result) => {
-                let stored = self.verify_replay(result, &args, triplet)?;
+                let stored = self.verify_replay(result, Some(&args), triplet)?;
                 let value = self.load_value(stored.value)?;
                 self.cursor.index += 1;
                 Err(self.service_error(&value, triplet[0].to_owned()).into())
@@ -866,11 +888,12 @@ impl<'a> Interpreter<'a> {
         Catchable::LocalServiceError { ret_code, message, peer_id }
     }
 
-    /// A replayed call must have been made with the same arguments by the same service.
-    fn verify_replay(&self, result: Cid, args: &[Resolved], [peer, service, function]: [&str; 3]) -> Result<ServiceResult, Flow> {
+    /// A replayed call must have been made with the same arguments (when `args` are
+    /// given) by the same service.
+    fn verify_replay(&self, result: Cid, args: Option<&[Resolved]>, [peer, service, function]: [&str; 3]) -> Result<ServiceResult, Flow> {
         let stored = self.store.results.get(&result).cloned().ok_or_else(|| Uncatchable::ValueForCidNotFound(result.to_string()))?;
         let text = || instruction_text(self.script, self.current);
-        if stored.argument_hash != Self::argument_hash(args) {
+        if args.is_some_and(|args| stored.argument_hash != Self::argument_hash(args)) {
             return Err(Uncatchable::InstructionParametersMismatch(format!(
                 "the arguments of `{}` differ from those of its recorded result",
                 text()
@@ -1159,7 +1182,8 @@ impl<'a> Interpreter<'a> {
                     error_code: *code,
                     message: self.script.text(*message).to_owned(),
                     instruction: instruction_text(self.script, self.current),
-                    peer_id: Some(self.params.current_peer_id.clone()),
+                    // The particle's initiator, whichever peer replays the `fail` (AquaVM).
+                    peer_id: Some(self.params.init_peer_id.clone()),
                 };
                 Err(Catchable::UserError(Rc::new(thrown.to_json())).into())
             }
@@ -1169,11 +1193,32 @@ impl<'a> Interpreter<'a> {
                 Some(handled) => Err(Catchable::Rethrown(handled.clone()).into()),
                 None => Err(Self::thrown(Rc::new(ErrorObject::none().to_json())).into()),
             },
-            Fail::Value(v) => {
-                let json = ready!(self, self.resolve(v)).json();
-                Err(Self::thrown(json).into())
-            }
+            Fail::Value(v) => match self.resolve(v)? {
+                Got::Ready(r) => Err(Self::thrown(r.json()).into()),
+                // Unlike other instructions, `fail` does not wait for a value that is not
+                // set: it fails with the reason (as AquaVM does).
+                Got::Wait => Err(self.not_set(v).into()),
+            },
         }
+    }
+
+    /// Why `value` cannot be read yet: its variable (or one its lens reads) is not set.
+    fn not_set(&self, value: &Value) -> Catchable {
+        let vars = match value {
+            Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
+                let accessors = match lens.as_deref() {
+                    Some(ast::Lens { kind: ast::LensKind::Path { accessors, .. }, .. }) => accessors.as_slice(),
+                    _ => &[],
+                };
+                std::iter::once(*var)
+                    .chain(accessors.iter().filter_map(|a| if let ast::Accessor::Scalar(v) = a { Some(*v) } else { None }))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        vars.into_iter()
+            .find_map(|var| self.env.get(var.id, self.name(var)).err())
+            .unwrap_or_else(|| Catchable::VariableNotFound(instruction_text(self.script, self.current)))
     }
 
     /// What `fail` raises with an object: the object itself, if it is a valid error object.
