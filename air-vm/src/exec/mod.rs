@@ -194,6 +194,7 @@ pub struct Interpreter<'a> {
     last_error_armed: bool,
     /// `:error:`, inside the right branch of an `xor`.
     error: Option<ErrorObject>,
+    /// Whether the next error sets `:error:` (see `note_error`).
     error_armed: bool,
     current: InstrId,
     literal: Rc<Tetraplet>,
