@@ -439,8 +439,8 @@ impl<'a> Interpreter<'a> {
             self.last_error = self.last_error_of(e);
             self.last_error_armed = false;
         }
-        // `:error:` is set by the first error after it was armed: at the start, when an
-        // `xor` catches an error, and when a handler ends (AquaVM).
+        // `:error:` is set by the first error after it was armed: at the start and when
+        // an `xor` catches an error (AquaVM).
         if self.error_armed {
             self.error = Some(self.error_object(e, false));
             self.error_armed = false;
@@ -500,12 +500,7 @@ impl<'a> Interpreter<'a> {
                     self.stack.push(Frame::Run(right));
                     return Ok(None);
                 }
-                // The handler ends, so `:error:` is reset, and the error leaving it is
-                // the first one since.
-                Frame::XorEnd => {
-                    self.error = Some(self.error_object(&e, false));
-                    self.error_armed = false;
-                }
+                Frame::XorEnd => {}
                 Frame::NewEnd(var) => self.end_new(var),
                 Frame::NextEnd { fold, cursor } => self.end_next(fold, cursor),
                 Frame::FoldEnd { fold } => {
@@ -551,9 +546,12 @@ impl<'a> Interpreter<'a> {
                 Ok(())
             }
             Frame::XorCatch(_) => Ok(()),
+            // The handler ended: `:error:` is cleared, unless an error inside the handler
+            // (one a `par` let pass) set it since.
             Frame::XorEnd => {
-                self.error = None;
-                self.error_armed = true;
+                if self.error_armed {
+                    self.error = None;
+                }
                 Ok(())
             }
             Frame::NewEnd(var) => {
