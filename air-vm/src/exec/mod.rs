@@ -239,15 +239,15 @@ impl From<Uncatchable> for Flow {
 /// Resolution of a value that may not be available yet.
 enum Got<T> {
     Ready(T),
-    /// A variable is not set yet: the instruction waits.
-    Wait,
+    /// A variable is not set yet (the error says which): the instruction waits.
+    Wait(Catchable),
 }
 
 macro_rules! ready {
     ($self:ident, $e:expr) => {
         match $e? {
             Got::Ready(v) => v,
-            Got::Wait => {
+            Got::Wait(_) => {
                 $self.complete = false;
                 return Ok(());
             }
@@ -667,7 +667,7 @@ impl<'a> Interpreter<'a> {
             Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
                 let bound = match self.env.get(var.id, self.name(*var)) {
                     Ok(b) => b.clone(),
-                    Err(e) if e.is_joinable() => return Ok(Got::Wait),
+                    Err(e) if e.is_joinable() => return Ok(Got::Wait(e)),
                     Err(e) => return Err(e.into()),
                 };
                 let base = match bound {
@@ -683,7 +683,7 @@ impl<'a> Interpreter<'a> {
                 };
                 match self.apply_lens(base, lens.as_deref()) {
                     // An accessor naming a scalar that is not set yet: wait as well.
-                    Err(Flow::Catchable(e)) if e.is_joinable() => Ok(Got::Wait),
+                    Err(Flow::Catchable(e)) if e.is_joinable() => Ok(Got::Wait(e)),
                     other => other.map(Got::Ready),
                 }
             }
@@ -706,7 +706,7 @@ impl<'a> Interpreter<'a> {
             Value::String(s) => Ok(Got::Ready(Text::Script(self.script.text(*s)))),
             Value::InitPeerId => Ok(Got::Ready(Text::Value(self.init_peer_id.clone()))),
             _ => Ok(match self.resolve(v)? {
-                Got::Wait => Got::Wait,
+                Got::Wait(e) => Got::Wait(e),
                 Got::Ready(r) => match r.json() {
                     json if json.is_string() => Got::Ready(Text::Value(json)),
                     other => return Err(Catchable::NonStringInTriplet { what, value: other.to_string() }.into()),
@@ -729,7 +729,7 @@ impl<'a> Interpreter<'a> {
         for a in &c.args {
             match self.resolve(a)? {
                 Got::Ready(r) => args.push(r),
-                Got::Wait => waiting = true,
+                Got::Wait(_) => waiting = true,
             }
         }
         let local = triplet[0] == self.params.current_peer_id;
@@ -1196,28 +1196,9 @@ impl<'a> Interpreter<'a> {
                 Got::Ready(r) => Err(Self::thrown(r.json()).into()),
                 // Unlike other instructions, `fail` does not wait for a value that is not
                 // set: it fails with the reason (as AquaVM does).
-                Got::Wait => Err(self.not_set(v).into()),
+                Got::Wait(e) => Err(e.into()),
             },
         }
-    }
-
-    /// Why `value` cannot be read yet: its variable (or one its lens reads) is not set.
-    fn not_set(&self, value: &Value) -> Catchable {
-        let vars = match value {
-            Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
-                let accessors = match lens.as_deref() {
-                    Some(ast::Lens { kind: ast::LensKind::Path { accessors, .. }, .. }) => accessors.as_slice(),
-                    _ => &[],
-                };
-                std::iter::once(*var)
-                    .chain(accessors.iter().filter_map(|a| if let ast::Accessor::Scalar(v) = a { Some(*v) } else { None }))
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-        vars.into_iter()
-            .find_map(|var| self.env.get(var.id, self.name(var)).err())
-            .unwrap_or_else(|| Catchable::VariableNotFound(instruction_text(self.script, self.current)))
     }
 
     /// What `fail` raises with an object: the object itself, if it is a valid error object.
