@@ -4,8 +4,6 @@
 //! can handle them with `xor`), uncatchable 20000.. (the run is abandoned and the
 //! previous data kept), farewell 30000.. (the run finished but something was left over).
 
-use crate::value::ErrorObject;
-
 /// Errors before execution starts; the previous data is returned unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PreparationError {
@@ -42,7 +40,8 @@ impl PreparationError {
     }
 }
 
-/// Errors AIR code can catch with `xor`.
+/// Errors AIR code can catch with `xor`. Their messages are AquaVM's word for word, since
+/// AIR code reads them in `%last_error%` and `:error:` (and passes them on to services).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Catchable {
     #[error("Local service error, ret_code is {ret_code}, error message is '{message}'")]
@@ -55,28 +54,31 @@ pub enum Catchable {
     VariableNotFound(String),
     #[error("{0}")]
     IncompatibleValueType(String),
-    #[error("fold iterates over a value that is not an array: {0}")]
-    FoldIteratesOverNonArray(String),
+    #[error("expression '{expression}' returned non-array value '{value}' for fold iterable")]
+    FoldIteratesOverNonArray { expression: String, value: String },
     /// `fail` with an error object: `(fail code "message")`, a value, or `%last_error%`.
     /// The object becomes `%last_error%` as it is; the error itself has code 10006, as
     /// in AquaVM, and so has `:error:` and the outcome when nothing catches it.
     #[error("fail with '{}' is used without corresponding xor", crate::value::sorted_json_text(.0))]
     UserError(std::rc::Rc<serde_json::Value>),
-    #[error("lens error: {0}")]
+    #[error("{0}")]
     LensError(String),
     #[error("{0}")]
     InvalidErrorObject(String),
     #[error("variable with name '{0}' was cleared by new and then wasn't set")]
     NotInitializedAfterNew(String),
-    #[error(".length applied to a value that is not an array: {0}")]
+    #[error("the length functor could applied only to an array-like value, but it's applied to '{0}'")]
     LengthOfNotArray(String),
-    #[error("{what} must be a string, but it is {value}")]
-    NonStringInTriplet { what: &'static str, value: String },
-    #[error("stream map error: {0}")]
-    StreamMapError(String),
-    /// `(fail :error:)`: the error being handled, raised again with its own object.
-    #[error("{}", .0.message)]
-    Rethrown(ErrorObject),
+    #[error("call cannot resolve non-String triplet variable part `{variable}` with value '{value}'")]
+    NonStringInTriplet { variable: String, value: String },
+    /// A stream map key that is neither a string nor an integer; the map's name.
+    #[error("unsupported type for {0} map's key")]
+    StreamMapKey(String),
+    /// `(fail :error:)` in a handler: the error its `xor` caught, raised again (its code and
+    /// message are the outcome's if nothing catches it), while `handled`, the value of
+    /// `:error:` at the `fail`, becomes `%last_error%`.
+    #[error("{caught}")]
+    Rethrown { caught: std::rc::Rc<Catchable>, handled: std::rc::Rc<serde_json::Value> },
 }
 
 impl Catchable {
@@ -87,15 +89,15 @@ impl Catchable {
             Catchable::MismatchValuesEqual => 10002,
             Catchable::VariableNotFound(_) => 10003,
             Catchable::IncompatibleValueType(_) => 10004,
-            Catchable::FoldIteratesOverNonArray(_) => 10005,
+            Catchable::FoldIteratesOverNonArray { .. } => 10005,
             Catchable::UserError(_) => 10006,
             Catchable::LensError(_) => 10007,
             Catchable::InvalidErrorObject(_) => 10008,
             Catchable::NotInitializedAfterNew(_) => 10009,
             Catchable::LengthOfNotArray(_) => 10010,
             Catchable::NonStringInTriplet { .. } => 10011,
-            Catchable::StreamMapError(_) => 10012,
-            Catchable::Rethrown(e) => e.error_code,
+            Catchable::StreamMapKey(_) => 10012,
+            Catchable::Rethrown { caught, .. } => caught.code(),
         }
     }
 

@@ -418,6 +418,63 @@ pub fn sorted_json_text(v: &Json) -> String {
     json_text(&sorted(v))
 }
 
+/// A value as error messages show it: compact JSON with sorted keys, as AquaVM prints
+/// values, cut after a kilobyte so that a message about a big value stays readable (and
+/// cheap: a long string is cut before it is escaped).
+pub fn message_text(v: &Json) -> String {
+    const LIMIT: usize = 1024;
+    fn write(v: &Json, out: &mut String) {
+        if out.len() > LIMIT {
+            return;
+        }
+        match v {
+            Json::Object(m) => {
+                let mut entries: Vec<(&String, &Json)> = m.iter().collect();
+                entries.sort_by_key(|(k, _)| *k);
+                out.push('{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&json_text(&Json::String(k.clone())));
+                    out.push(':');
+                    write(v, out);
+                    if out.len() > LIMIT {
+                        return;
+                    }
+                }
+                out.push('}');
+            }
+            Json::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(v, out);
+                    if out.len() > LIMIT {
+                        return;
+                    }
+                }
+                out.push(']');
+            }
+            Json::String(s) if s.len() > LIMIT => {
+                let cut = (0..=LIMIT).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+                out.push_str(&json_text(&Json::String(s[..cut].to_owned())));
+            }
+            scalar => out.push_str(&json_text(scalar)),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    if out.len() > LIMIT {
+        let cut = (0..=LIMIT - 3).rev().find(|&i| out.is_char_boundary(i)).unwrap_or(0);
+        out.truncate(cut);
+        out.push_str("...");
+    }
+    out
+}
+
 /// The error object AIR code sees in `%last_error%` and `:error:`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorObject {
@@ -467,6 +524,20 @@ mod tests {
                 prop::collection::vec(("[a-z\"\n]{0,4}", inner), 0..4).prop_map(|kv| Json::Object(kv.into_iter().collect())),
             ]
         })
+    }
+
+    /// Messages show values as AquaVM does (compact, keys sorted) and a big value cut to
+    /// a kilobyte, on a character boundary.
+    #[test]
+    fn message_text_sorts_keys_and_cuts_big_values() {
+        let v = serde_json::json!({"b": [1, {"z": null, "a": "x"}], "a": true});
+        assert_eq!(message_text(&v), r#"{"a":true,"b":[1,{"a":"x","z":null}]}"#);
+        let big = serde_json::json!({"k": "é".repeat(10_000)});
+        let text = message_text(&big);
+        assert!(text.starts_with(r#"{"k":"éé"#) && text.ends_with("..."), "{text}");
+        assert!(text.len() <= 1024, "{}", text.len());
+        let many = Json::Array((0..10_000).map(Json::from).collect());
+        assert!(message_text(&many).starts_with("[0,1,2,") && message_text(&many).len() <= 1024);
     }
 
     proptest! {

@@ -4,7 +4,7 @@ use super::env::{Bound, CanonValue};
 use super::{Flow, Interpreter, Resolved};
 use crate::errors::Catchable;
 use crate::syntax::ast::{Accessor, Lens, LensKind};
-use crate::value::Val;
+use crate::value::{Val, message_text};
 use serde_json::Value as Json;
 use std::rc::Rc;
 
@@ -44,12 +44,13 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
                 };
                 match &*json {
                     Json::String(s) => Step::Field(s.clone()),
-                    Json::Number(n) if n.as_u64().is_some() => Step::Index(n.as_u64().unwrap_or(0) as usize),
+                    Json::Number(n) => match n.as_u64().and_then(|i| u32::try_from(i).ok()) {
+                        Some(i) => Step::Index(i as usize),
+                        None => return Err(Catchable::LensError(format!("index accessor `{n} can't be converted to u32`")).into()),
+                    },
                     other => {
-                        return Err(Catchable::LensError(format!(
-                            "`{name}` used as an accessor must be a string or a non-negative integer, but it is {other}"
-                        ))
-                        .into());
+                        let shown = message_text(other);
+                        return Err(Catchable::LensError(format!("scalar accessor `{shown}` should has number or string type")).into());
                     }
                 }
             }
@@ -65,11 +66,15 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
             (false, Step::Index(i)) => match c.loaded().get(*i) {
                 Some(e) => Resolved::One(e.clone()),
                 None => {
-                    return Err(Catchable::LensError(format!("index {i} is out of range for a canon stream of {} values", c.len())).into());
+                    let n = c.len();
+                    return Err(Catchable::LensError(format!(
+                        "lambda is applied to a stream that have only '{n}' elements, but '{i}' requested"
+                    ))
+                    .into());
                 }
             },
             (false, Step::Field(f)) => {
-                return Err(Catchable::LensError(format!("field `{f}` cannot be taken from a canon stream; use an index")).into());
+                return Err(Catchable::LensError(format!("field accessor (with field name = '{f}') can't be applied to a stream")).into());
             }
         };
         rest = &rest[1..];
@@ -82,19 +87,24 @@ pub(super) fn apply(interp: &Interpreter<'_>, base: Resolved, lens: &Lens) -> Re
     let mut lens_text = String::from(".$");
     for step in rest {
         json = match (step, json) {
-            (Step::Field(f), Json::Object(m)) => {
-                m.get(f).ok_or_else(|| Catchable::LensError(format!("field `{f}` is not in {}", short(json))))?
-            }
-            (Step::Index(i), Json::Array(a)) => {
-                a.get(*i).ok_or_else(|| Catchable::LensError(format!("index {i} is out of range for an array of {} values", a.len())))?
-            }
+            (Step::Field(f), Json::Object(m)) => m.get(f).ok_or_else(|| {
+                Catchable::LensError(format!("value '{}' does not contain element with field name = '{f}'", message_text(json)))
+            })?,
+            (Step::Index(i), Json::Array(a)) => a
+                .get(*i)
+                .ok_or_else(|| Catchable::LensError(format!("value '{}' does not contain element for idx = '{i}'", message_text(json))))?,
             (Step::Field(f), other) => {
-                return Err(
-                    Catchable::LensError(format!("field `{f}` cannot be taken from {}, which is not an object", short(other))).into()
-                );
+                let shown = message_text(other);
+                return Err(Catchable::LensError(format!(
+                    "value '{shown}' is not an map-type to match field accessor with field_name = '{f}'"
+                ))
+                .into());
             }
             (Step::Index(i), other) => {
-                return Err(Catchable::LensError(format!("index {i} cannot be taken from {}, which is not an array", short(other))).into());
+                let shown = message_text(other);
+                return Err(
+                    Catchable::LensError(format!("value '{shown}' is not an array-type to match array accessor with idx = '{i}'")).into()
+                );
             }
         };
         lens_text.push_str(&step.text());
@@ -108,7 +118,7 @@ fn length(base: Resolved) -> Result<Resolved, Flow> {
         Resolved::Canon(c) => (c.len(), c.tetraplet.clone()),
         Resolved::One(v) => match &*v.json {
             Json::Array(a) => (a.len(), v.tetraplet()),
-            other => return Err(Catchable::LengthOfNotArray(short(other)).into()),
+            other => return Err(Catchable::LengthOfNotArray(message_text(other)).into()),
         },
     };
     Ok(Resolved::One(Val::new(Rc::new(Json::from(n)), Rc::new(tetraplet.with_lens(".length")))))
@@ -123,15 +133,4 @@ pub(super) fn canon_map_entries(c: &CanonValue) -> Vec<Val> {
     let mut last: Vec<usize> = (0..keys.len()).rev().filter(|&i| seen.insert(&keys[i])).collect();
     last.reverse();
     last.into_iter().filter_map(|i| c.entry_object(i)).collect()
-}
-
-/// A value shortened for messages.
-fn short(v: &Json) -> String {
-    let s = v.to_string();
-    if s.len() > 80 {
-        let cut = (0..=77).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
-        format!("{}...", &s[..cut])
-    } else {
-        s
-    }
 }

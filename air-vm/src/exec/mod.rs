@@ -14,11 +14,11 @@ mod lens;
 use crate::data::Store;
 use crate::errors::{Catchable, Uncatchable};
 use crate::syntax::ast::{self, CallOutput, Fail, InstrId, InstrKind, Script, Value, Var, VarKind};
-use crate::syntax::print::instruction_text;
+use crate::syntax::print::{instruction_text, lens_text, value_text};
 use crate::trace::{
     CallState, CanonElement, CanonResult, CanonState, FoldIteration, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
 };
-use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, StoredTetraplet, Tetraplet, Val, json_text};
+use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, StoredTetraplet, Tetraplet, Val, json_text, message_text};
 use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
 use env::{Bound, Elements, Env, StreamValue};
@@ -196,6 +196,10 @@ pub struct Interpreter<'a> {
     error: Option<ErrorObject>,
     /// Whether the next error sets `:error:` (see `note_error`).
     error_armed: bool,
+    /// The error an `xor` caught, until another error sets `:error:` or a handler clears
+    /// it: `(fail :error:)` raises it again, even when `:error:` holds an earlier error
+    /// (AquaVM).
+    caught: Option<Rc<Catchable>>,
     current: InstrId,
     literal: Rc<Tetraplet>,
     /// `%init_peer_id%` as a value, made once.
@@ -349,6 +353,7 @@ impl<'a> Interpreter<'a> {
             last_error_armed: true,
             error: None,
             error_armed: true,
+            caught: None,
             current: script.root,
             literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
             init_peer_id: Rc::new(Json::from(params.init_peer_id.clone())),
@@ -406,6 +411,22 @@ impl<'a> Interpreter<'a> {
         self.script.name(var.id)
     }
 
+    /// The variable a value reads, for messages (AquaVM names it without its lens).
+    fn variable_text(&self, v: &Value) -> String {
+        match v {
+            Value::Scalar { var, .. } | Value::CanonStream { var, .. } | Value::CanonMap { var, .. } => self.name(*var).to_owned(),
+            other => value_text(self.script, other),
+        }
+    }
+
+    /// A fold iterable as AquaVM's message shows it: its lens alone if it has one.
+    fn expression_text(&self, v: &Value) -> String {
+        match v {
+            Value::Scalar { lens: Some(lens), .. } => lens_text(self.script, lens),
+            other => value_text(self.script, other),
+        }
+    }
+
     // ----- the trace -----
 
     fn state_at_cursor(&self) -> Option<&State> {
@@ -434,15 +455,19 @@ impl<'a> Interpreter<'a> {
     /// Records a catchable error in `%last_error%` and `:error:` as AquaVM does.
     fn note_error(&mut self, e: &Catchable) {
         let is_match = matches!(e, Catchable::MatchValuesNotEqual | Catchable::MismatchValuesEqual);
+        let thrown = matches!(e, Catchable::UserError(_) | Catchable::Rethrown { .. });
         // A `fail` sets it whatever came before (AquaVM); other errors only when armed.
-        if (self.last_error_armed || matches!(e, Catchable::UserError(_))) && !is_match {
+        if (self.last_error_armed || thrown) && !is_match {
             self.last_error = self.last_error_of(e);
             self.last_error_armed = false;
         }
         // `:error:` is set by the first error after it was armed: at the start and when
-        // an `xor` catches an error (AquaVM).
+        // an `xor` catches an error (AquaVM). An error raised again leaves it as it is.
         if self.error_armed {
-            self.error = Some(self.error_object(e, false));
+            if !matches!(e, Catchable::Rethrown { .. }) {
+                self.error = Some(self.error_object(e, false));
+                self.caught = None;
+            }
             self.error_armed = false;
         }
     }
@@ -451,15 +476,12 @@ impl<'a> Interpreter<'a> {
     /// object (always with a peer).
     fn last_error_of(&self, e: &Catchable) -> Rc<Json> {
         match e {
-            Catchable::UserError(thrown) => thrown.clone(),
+            Catchable::UserError(thrown) | Catchable::Rethrown { handled: thrown, .. } => thrown.clone(),
             other => Rc::new(self.error_object(other, true).to_json()),
         }
     }
 
     fn error_object(&self, e: &Catchable, always_peer: bool) -> ErrorObject {
-        if let Catchable::Rethrown(obj) = e {
-            return obj.clone();
-        }
         let peer_id = match e {
             Catchable::LocalServiceError { peer_id, .. } => Some(peer_id.clone()),
             _ if always_peer => Some(self.params.current_peer_id.clone()),
@@ -493,6 +515,10 @@ impl<'a> Interpreter<'a> {
                     }
                 }
                 Frame::XorCatch(right) => {
+                    self.caught = Some(match e {
+                        Catchable::Rethrown { caught, .. } => caught,
+                        other => Rc::new(other),
+                    });
                     self.complete = true;
                     self.last_error_armed = true;
                     self.error_armed = true;
@@ -551,6 +577,7 @@ impl<'a> Interpreter<'a> {
             Frame::XorEnd => {
                 if self.error_armed {
                     self.error = None;
+                    self.caught = None;
                 }
                 Ok(())
             }
@@ -700,8 +727,8 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    /// Resolves a triplet part that must be a string.
-    fn resolve_string(&self, v: &'a Value, what: &'static str) -> Result<Got<Text<'a>>, Flow> {
+    /// Resolves a triplet part (or a canon's peer) that must be a string.
+    fn resolve_string(&self, v: &'a Value) -> Result<Got<Text<'a>>, Flow> {
         match v {
             Value::String(s) => Ok(Got::Ready(Text::Script(self.script.text(*s)))),
             Value::InitPeerId => Ok(Got::Ready(Text::Value(self.init_peer_id.clone()))),
@@ -709,7 +736,10 @@ impl<'a> Interpreter<'a> {
                 Got::Wait(e) => Got::Wait(e),
                 Got::Ready(r) => match r.json() {
                     json if json.is_string() => Got::Ready(Text::Value(json)),
-                    other => return Err(Catchable::NonStringInTriplet { what, value: other.to_string() }.into()),
+                    other => {
+                        let variable = self.variable_text(v);
+                        return Err(Catchable::NonStringInTriplet { variable, value: message_text(&other) }.into());
+                    }
                 },
             }),
         }
@@ -718,9 +748,9 @@ impl<'a> Interpreter<'a> {
     // ----- call -----
 
     fn call(&mut self, c: &'a ast::Call) -> Step {
-        let peer = ready!(self, self.resolve_string(&c.peer, "the peer id"));
-        let service = ready!(self, self.resolve_string(&c.service, "the service id"));
-        let function = ready!(self, self.resolve_string(&c.function, "the function name"));
+        let peer = ready!(self, self.resolve_string(&c.peer));
+        let service = ready!(self, self.resolve_string(&c.service));
+        let function = ready!(self, self.resolve_string(&c.function));
         let triplet = [peer.as_str(), service.as_str(), function.as_str()];
         // Arguments are resolved before the trace is touched: a bad lens fails the call
         // without a state, and a missing variable makes a local call wait.
@@ -1021,7 +1051,7 @@ impl<'a> Interpreter<'a> {
         let key = match &*key {
             Json::String(_) => (*key).clone(),
             Json::Number(n) if n.is_i64() || n.is_u64() => (*key).clone(),
-            other => return Err(Catchable::StreamMapError(format!("a map key must be a string or an integer, not {other}")).into()),
+            _ => return Err(Catchable::StreamMapKey(self.name(ap.map).to_owned()).into()),
         };
         self.ap_state(|this| this.push_entry(ap.map, value, Some(Rc::new(key))))
     }
@@ -1041,7 +1071,7 @@ impl<'a> Interpreter<'a> {
     // ----- canon -----
 
     fn canon(&mut self, c: &'a ast::Canon) -> Step {
-        let peer = ready!(self, self.resolve_string(&c.peer, "the canon peer id"));
+        let peer = ready!(self, self.resolve_string(&c.peer));
         let peer = peer.as_str().to_owned();
         let me = self.params.current_peer_id.clone();
         let is_map = c.source.kind == VarKind::StreamMap;
@@ -1187,11 +1217,15 @@ impl<'a> Interpreter<'a> {
                 Err(Catchable::UserError(Rc::new(thrown.to_json())).into())
             }
             Fail::LastError => Err(Self::thrown(self.last_error.clone()).into()),
-            // The error being handled, raised again as it is (a service error keeps 10000).
-            Fail::Error => match &self.error {
-                Some(handled) => Err(Catchable::Rethrown(handled.clone()).into()),
-                None => Err(Self::thrown(Rc::new(ErrorObject::none().to_json())).into()),
-            },
+            // After a catch, the caught error raised again (a service error keeps 10000);
+            // otherwise `:error:` thrown as an object, as by `(fail x)`.
+            Fail::Error => {
+                let handled = Rc::new(self.error.as_ref().unwrap_or(&ErrorObject::none()).to_json());
+                match &self.caught {
+                    Some(caught) => Err(Catchable::Rethrown { caught: caught.clone(), handled }.into()),
+                    None => Err(Self::thrown(handled).into()),
+                }
+            }
             Fail::Value(v) => match self.resolve(v)? {
                 Got::Ready(r) => Err(Self::thrown(r.json()).into()),
                 // Unlike other instructions, `fail` does not wait for a value that is not
@@ -1201,16 +1235,25 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    /// What `fail` raises with an object: the object itself, if it is a valid error object.
+    /// What `fail` raises with an object: the object itself, if it is a valid error object
+    /// (checked in AquaVM's order, with its messages).
     fn thrown(object: Rc<Json>) -> Catchable {
-        let code = object.get("error_code").and_then(Json::as_i64);
-        let message = object.get("message").and_then(Json::as_str);
-        match (code, message) {
-            (Some(0), _) => Catchable::InvalidErrorObject("error code must be non-zero, but it is zero".into()),
-            (Some(_), Some(_)) => Catchable::UserError(object),
-            _ => Catchable::InvalidErrorObject(format!(
-                "an error object needs a non-zero integer `error_code` and a string `message`, got {object}"
-            )),
+        let invalid = |message: String| Catchable::InvalidErrorObject(message);
+        let Some(fields) = object.as_object() else {
+            let shown = message_text(&object);
+            return invalid(format!("scalar should have an object type to be converted into error object, but '{shown}' doesn't have"));
+        };
+        let shown = || message_text(&object);
+        match fields.get("error_code") {
+            None => return invalid(format!("scalar '{}' must have field with name 'error_code'", shown())),
+            Some(code) if !code.is_i64() => return invalid(format!("error_code of scalar '{}' must have integer type", shown())),
+            Some(code) if code.as_i64() == Some(0) => return invalid("error code must be non-zero, but it is zero".into()),
+            Some(_) => {}
+        }
+        match fields.get("message") {
+            None => invalid(format!("scalar '{}' must have field with name 'message'", shown())),
+            Some(message) if !message.is_string() => invalid(format!("message of scalar '{}' must have string type", shown())),
+            Some(_) => Catchable::UserError(object),
         }
     }
 
@@ -1225,7 +1268,10 @@ impl<'a> Interpreter<'a> {
                     Resolved::Canon(c) => Items::Canon(c),
                     // Its tetraplet taken whole once, not rebuilt for each element.
                     Resolved::One(v) if v.json.is_array() => Items::Array(Val::new(v.json.clone(), v.tetraplet())),
-                    Resolved::One(v) => return Err(Catchable::FoldIteratesOverNonArray(v.json.to_string()).into()),
+                    Resolved::One(v) => {
+                        let expression = self.expression_text(other);
+                        return Err(Catchable::FoldIteratesOverNonArray { expression, value: message_text(&v.json) }.into());
+                    }
                 };
                 let empty = match &items {
                     Items::Fixed(v) => v.is_empty(),

@@ -71,6 +71,13 @@ pub fn value_text(script: &Script, value: &Value) -> String {
     out
 }
 
+/// A lens as written in AIR, e.g. `.$.a.[0]` or `.length`.
+pub fn lens_text(script: &Script, lens: &Lens) -> String {
+    let mut out = String::new();
+    write_lens(&mut out, script, Some(lens));
+    out
+}
+
 pub(crate) fn write_head(out: &mut String, script: &Script, kind: &InstrKind) {
     match kind {
         InstrKind::Call(call) => {
