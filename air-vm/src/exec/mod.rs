@@ -200,6 +200,8 @@ pub struct Interpreter<'a> {
     /// it: `(fail :error:)` raises it again, even when `:error:` holds an earlier error
     /// (AquaVM).
     caught: Option<Rc<Catchable>>,
+    /// The peer of a call whose arguments failed to resolve: the error names it.
+    error_peer: Option<String>,
     current: InstrId,
     literal: Rc<Tetraplet>,
     /// `%init_peer_id%` as a value, made once.
@@ -354,6 +356,7 @@ impl<'a> Interpreter<'a> {
             error: None,
             error_armed: true,
             caught: None,
+            error_peer: None,
             current: script.root,
             literal: Rc::new(Tetraplet::literal(&params.init_peer_id)),
             init_peer_id: Rc::new(Json::from(params.init_peer_id.clone())),
@@ -481,10 +484,15 @@ impl<'a> Interpreter<'a> {
         }
     }
 
+    /// The object of `e` raised by the current instruction. Its peer (as AquaVM has it):
+    /// the called peer for a service error or a call's arguments, else the current peer,
+    /// which `:error:` names only for a call's or canon's own errors.
     fn error_object(&self, e: &Catchable, always_peer: bool) -> ErrorObject {
+        let calls = matches!(self.script.instr(self.current).kind, InstrKind::Call(_) | InstrKind::Canon(_));
         let peer_id = match e {
             Catchable::LocalServiceError { peer_id, .. } => Some(peer_id.clone()),
-            _ if always_peer => Some(self.params.current_peer_id.clone()),
+            _ if self.error_peer.is_some() => self.error_peer.clone(),
+            _ if always_peer || calls => Some(self.params.current_peer_id.clone()),
             _ => None,
         };
         ErrorObject { error_code: e.code(), message: e.to_string(), instruction: instruction_text(self.script, self.current), peer_id }
@@ -493,6 +501,7 @@ impl<'a> Interpreter<'a> {
     /// Pops frames until one handles `e`. Returns the error if it reached the root.
     fn unwind(&mut self, e: Catchable) -> Result<Option<Catchable>, Uncatchable> {
         self.note_error(&e);
+        self.error_peer = None;
         while let Some(frame) = self.stack.pop() {
             match frame {
                 Frame::Run(_) | Frame::SeqRight(_) => {}
@@ -566,9 +575,9 @@ impl<'a> Interpreter<'a> {
                 self.cursor = after;
                 if let Branch::Done { complete } = left {
                     self.complete |= complete;
-                } else {
-                    self.last_error_armed = true;
                 }
+                // A `par` that ends without an error re-arms `%last_error%` (AquaVM).
+                self.last_error_armed = true;
                 Ok(())
             }
             Frame::XorCatch(_) => Ok(()),
@@ -757,9 +766,13 @@ impl<'a> Interpreter<'a> {
         let mut args = Args::new();
         let mut waiting = false;
         for a in &c.args {
-            match self.resolve(a)? {
-                Got::Ready(r) => args.push(r),
-                Got::Wait(_) => waiting = true,
+            match self.resolve(a) {
+                Ok(Got::Ready(r)) => args.push(r),
+                Ok(Got::Wait(_)) => waiting = true,
+                Err(e) => {
+                    self.error_peer = Some(triplet[0].to_owned());
+                    return Err(e);
+                }
             }
         }
         let local = triplet[0] == self.params.current_peer_id;
