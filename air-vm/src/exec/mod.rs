@@ -542,8 +542,9 @@ impl<'a> Interpreter<'a> {
                     let is_stream = matches!(self.folds[fold].items, Items::Stream(_));
                     self.end_fold(fold);
                     if is_stream {
-                        // Errors inside a fold over a stream stay inside it, for convergence.
-                        self.complete = false;
+                        // Errors inside a fold over a stream stay inside it; the fold is as
+                        // complete as the iteration was when the error came (AquaVM: a
+                        // `fail` has made it incomplete, a lens or `match` has not).
                         return Ok(None);
                     }
                 }
@@ -1217,7 +1218,16 @@ impl<'a> Interpreter<'a> {
     }
 
     fn fail(&mut self, f: &Fail) -> Step {
-        self.complete = false;
+        let raised = self.raised_by_fail(f);
+        // A `fail` that throws makes its branch incomplete; one that cannot (an invalid
+        // object, a variable not set) does not (AquaVM).
+        if let Err(Flow::Catchable(Catchable::UserError(_) | Catchable::Rethrown { .. })) = &raised {
+            self.complete = false;
+        }
+        raised
+    }
+
+    fn raised_by_fail(&mut self, f: &Fail) -> Step {
         match f {
             Fail::Literal { code, message } => {
                 let thrown = ErrorObject {
@@ -1445,7 +1455,12 @@ impl<'a> Interpreter<'a> {
             _ => None,
         };
         match last {
-            Some(last) => self.stack.push(Frame::Run(last)),
+            // The last instruction's completeness is its own, whatever the branch's was
+            // (AquaVM), so `(par A (next i))` is complete once it has run.
+            Some(last) => {
+                self.complete = true;
+                self.stack.push(Frame::Run(last));
+            }
             // Without a last instruction a stream fold waits for more values.
             None if matches!(self.folds[fold].items, Items::Stream(_)) => self.complete = false,
             None => {}
