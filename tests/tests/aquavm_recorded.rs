@@ -129,6 +129,6 @@ fn every_hop_is_what_aquavm_did() {
             ));
         }
     }
-    assert!(count >= 600, "only {count} recorded scripts");
+    assert!(count >= 800, "only {count} recorded scripts");
     assert!(failures.is_empty(), "{} of {count} scripts differ from AquaVM:\n{}", failures.len(), failures.join("\n"));
 }

@@ -583,12 +583,13 @@ impl<'a> Interpreter<'a> {
             }
             Frame::XorCatch(_) => Ok(()),
             // The handler ended: `:error:` is cleared, unless an error inside the handler
-            // (one a `par` let pass) set it since.
+            // (one a `par` let pass) set it since; either way the next error sets it.
             Frame::XorEnd => {
                 if self.error_armed {
                     self.error = None;
                     self.caught = None;
                 }
+                self.error_armed = true;
                 Ok(())
             }
             Frame::NewEnd(var) => {
