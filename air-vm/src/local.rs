@@ -20,6 +20,16 @@ pub struct ServedCall {
     pub result: CallResult,
 }
 
+/// One run of the VM on a peer: who ran, its return code, the peers it sent the particle
+/// to (by name) and how many calls it asked for (the next ones in [`LocalRun::calls`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    pub peer: String,
+    pub ret_code: i64,
+    pub next_peers: Vec<String>,
+    pub calls: usize,
+}
+
 /// What a run left behind.
 #[derive(Debug, Clone, Default)]
 pub struct LocalRun {
@@ -31,6 +41,8 @@ pub struct LocalRun {
     pub errors: Vec<(String, i64, String)>,
     /// Every particle delivered: (receiving peer name, its data).
     pub delivered: Vec<(String, Vec<u8>)>,
+    /// Every run of the VM, in order (a peer runs again with its call results).
+    pub hops: Vec<Hop>,
 }
 
 /// Named peers with deterministic keys, and the particle's parameters.
@@ -134,10 +146,12 @@ impl LocalNetwork {
                     run.errors.push((peer.clone(), outcome.ret_code, outcome.error_message.clone()));
                 }
                 run.data.insert(peer.clone(), outcome.data.clone());
-                for next in &outcome.next_peers {
-                    let name = self.name_of(next).map(str::to_owned).unwrap_or_else(|| next.clone());
-                    queue.push_back((name, outcome.data.clone()));
+                let next_peers: Vec<String> =
+                    outcome.next_peers.iter().map(|p| self.name_of(p).map(str::to_owned).unwrap_or_else(|| p.clone())).collect();
+                for name in &next_peers {
+                    queue.push_back((name.clone(), outcome.data.clone()));
                 }
+                run.hops.push(Hop { peer: peer.clone(), ret_code: outcome.ret_code, next_peers, calls: outcome.call_requests.len() });
                 if outcome.call_requests.is_empty() {
                     break;
                 }

@@ -404,18 +404,9 @@ fn written_len<T: Serialize + ?Sized>(v: &T) -> usize {
 /// Compact JSON text with every object's keys in sorted order, as AquaVM writes a
 /// thrown error object into its error message.
 pub fn sorted_json_text(v: &Json) -> String {
-    fn sorted(v: &Json) -> Json {
-        match v {
-            Json::Object(m) => {
-                let mut entries: Vec<(&String, &Json)> = m.iter().collect();
-                entries.sort_by_key(|(k, _)| *k);
-                Json::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
-            }
-            Json::Array(items) => Json::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    json_text(&sorted(v))
+    let mut out = String::new();
+    write_sorted(v, &mut out, usize::MAX);
+    out
 }
 
 /// A value as error messages show it: compact JSON with sorted keys, as AquaVM prints
@@ -423,56 +414,59 @@ pub fn sorted_json_text(v: &Json) -> String {
 /// cheap: a long string is cut before it is escaped).
 pub fn message_text(v: &Json) -> String {
     const LIMIT: usize = 1024;
-    fn write(v: &Json, out: &mut String) {
-        if out.len() > LIMIT {
-            return;
-        }
-        match v {
-            Json::Object(m) => {
-                let mut entries: Vec<(&String, &Json)> = m.iter().collect();
-                entries.sort_by_key(|(k, _)| *k);
-                out.push('{');
-                for (i, (k, v)) in entries.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&json_text(&Json::String(k.clone())));
-                    out.push(':');
-                    write(v, out);
-                    if out.len() > LIMIT {
-                        return;
-                    }
-                }
-                out.push('}');
-            }
-            Json::Array(items) => {
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(v, out);
-                    if out.len() > LIMIT {
-                        return;
-                    }
-                }
-                out.push(']');
-            }
-            Json::String(s) if s.len() > LIMIT => {
-                let cut = (0..=LIMIT).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
-                out.push_str(&json_text(&Json::String(s[..cut].to_owned())));
-            }
-            scalar => out.push_str(&json_text(scalar)),
-        }
-    }
     let mut out = String::new();
-    write(v, &mut out);
+    write_sorted(v, &mut out, LIMIT);
     if out.len() > LIMIT {
         let cut = (0..=LIMIT - 3).rev().find(|&i| out.is_char_boundary(i)).unwrap_or(0);
         out.truncate(cut);
         out.push_str("...");
     }
     out
+}
+
+/// Writes `v` as compact JSON with sorted keys, stopping soon after `out` passes `limit`
+/// bytes.
+fn write_sorted(v: &Json, out: &mut String, limit: usize) {
+    if out.len() > limit {
+        return;
+    }
+    match v {
+        Json::Object(m) => {
+            let mut entries: Vec<(&String, &Json)> = m.iter().collect();
+            entries.sort_by_key(|(k, _)| *k);
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&json_text(&Json::String(k.clone())));
+                out.push(':');
+                write_sorted(v, out, limit);
+                if out.len() > limit {
+                    return;
+                }
+            }
+            out.push('}');
+        }
+        Json::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_sorted(v, out, limit);
+                if out.len() > limit {
+                    return;
+                }
+            }
+            out.push(']');
+        }
+        Json::String(s) if s.len() > limit => {
+            let cut = (0..=limit).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+            out.push_str(&json_text(&Json::String(s[..cut].to_owned())));
+        }
+        scalar => out.push_str(&json_text(scalar)),
+    }
 }
 
 /// The error object AIR code sees in `%last_error%` and `:error:`.

@@ -12,20 +12,19 @@
 //! differently on purpose). `@name` stands for the peer ID of peer `name`, also inside
 //! strings of the recorded arguments.
 
+use air_vm::CallResult;
 use air_vm::local::LocalNetwork;
-use air_vm::{CallResult, invoke};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
-use std::collections::{BTreeMap, VecDeque};
 
 const PEERS: [&str; 4] = ["init", "a", "b", "c"];
 
-/// The most hops a script may take (AquaVM's run was cut at the same count).
+/// The most deliveries a script may take (AquaVM's run was cut at the same count).
 const MAX_DELIVERIES: usize = 400;
 
-/// One hop: the peer, the return code, the peers the particle went to (sorted by peer
-/// ID) and the calls asked for, in call ID order, as [function, arguments].
-type Hop = (String, i64, Vec<String>, Vec<(String, Json)>);
+/// One hop as recorded: the peer, the return code, the peers the particle went to (sorted
+/// by peer ID) and the calls asked for, in call ID order, as [function, arguments].
+type Step = (String, i64, Vec<String>, Vec<(String, Json)>);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +33,7 @@ struct Recorded {
     mix: String,
     seed: u64,
     air: String,
-    steps: Vec<Hop>,
+    steps: Vec<Step>,
 }
 
 /// What the services answer, as they did for AquaVM: `fail` fails, `list` gives an
@@ -47,39 +46,19 @@ fn answer(peer: &str, function: &str, arguments: usize) -> CallResult {
     }
 }
 
-/// Every hop of `air`: the initiator first, then each peer a particle was sent to, in
-/// the order sent; a peer that asks for calls runs again with their results.
-fn hops(net: &LocalNetwork, air: &str) -> Vec<Hop> {
-    let mut steps = Vec::new();
-    let mut data: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut queue = VecDeque::from([("init".to_owned(), Vec::new())]);
-    let mut deliveries = 0;
-    while let Some((peer, mut incoming)) = queue.pop_front() {
-        deliveries += 1;
-        if deliveries > MAX_DELIVERIES {
-            break;
-        }
-        let mut results = BTreeMap::new();
-        loop {
-            let prev = data.get(&peer).cloned().unwrap_or_default();
-            let out = invoke(air, &prev, &incoming, &net.params("init", &peer), std::mem::take(&mut results));
-            let next: Vec<String> = out.next_peers.iter().map(|p| net.name_of(p).unwrap_or(p).to_owned()).collect();
-            let requests = out.call_requests.values().map(|r| (r.function_name.clone(), Json::from(r.arguments.clone()))).collect();
-            steps.push((peer.clone(), out.ret_code, next.clone(), requests));
-            data.insert(peer.clone(), out.data.clone());
-            for n in next {
-                queue.push_back((n, out.data.clone()));
-            }
-            if out.call_requests.is_empty() {
-                break;
-            }
-            for (id, r) in out.call_requests {
-                results.insert(id, answer(&peer, &r.function_name, r.arguments.len()));
-            }
-            incoming = Vec::new();
-        }
-    }
-    steps
+/// Every hop of `air` on the local network (the initiator first, then each peer a
+/// particle was sent to, in the order sent; a peer that asks for calls runs again with
+/// their results), with the calls each asked for.
+fn hops(net: &LocalNetwork, air: &str) -> Vec<Step> {
+    let run = net.run(air, "init", &mut |peer, r| answer(peer, &r.function_name, r.arguments.len()));
+    let mut calls = run.calls.into_iter();
+    run.hops
+        .into_iter()
+        .map(|hop| {
+            let requests = calls.by_ref().take(hop.calls).map(|c| (c.request.function_name, Json::from(c.request.arguments))).collect();
+            (hop.peer, hop.ret_code, hop.next_peers, requests)
+        })
+        .collect()
 }
 
 /// `@name` inside recorded strings, back to peer IDs.
@@ -99,7 +78,8 @@ fn expand(v: Json, net: &LocalNetwork) -> Json {
 
 #[test]
 fn every_hop_is_what_aquavm_did() {
-    let net = LocalNetwork::new(&PEERS);
+    let mut net = LocalNetwork::new(&PEERS);
+    net.max_deliveries = MAX_DELIVERIES;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/aquavm/random-0.62.jsonl");
     let text = std::fs::read_to_string(path).expect("the recorded outcomes");
     let mut failures = Vec::new();

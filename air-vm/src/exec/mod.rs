@@ -475,6 +475,11 @@ impl<'a> Interpreter<'a> {
         }
     }
 
+    /// `:error:` as a value: the error object, or the "no error" one.
+    fn error_json(&self) -> Rc<Json> {
+        Rc::new(self.error.as_ref().map_or_else(|| ErrorObject::none().to_json(), ErrorObject::to_json))
+    }
+
     /// `%last_error%` for `e`: the object a `fail` threw, as it was thrown, or the error
     /// object (always with a peer).
     fn last_error_of(&self, e: &Catchable) -> Rc<Json> {
@@ -488,11 +493,11 @@ impl<'a> Interpreter<'a> {
     /// the called peer for a service error or a call's arguments, else the current peer,
     /// which `:error:` names only for a call's or canon's own errors.
     fn error_object(&self, e: &Catchable, always_peer: bool) -> ErrorObject {
-        let calls = matches!(self.script.instr(self.current).kind, InstrKind::Call(_) | InstrKind::Canon(_));
+        let calls = || matches!(self.script.instr(self.current).kind, InstrKind::Call(_) | InstrKind::Canon(_));
         let peer_id = match e {
             Catchable::LocalServiceError { peer_id, .. } => Some(peer_id.clone()),
             _ if self.error_peer.is_some() => self.error_peer.clone(),
-            _ if always_peer || calls => Some(self.params.current_peer_id.clone()),
+            _ if always_peer || calls() => Some(self.params.current_peer_id.clone()),
             _ => None,
         };
         ErrorObject { error_code: e.code(), message: e.to_string(), instruction: instruction_text(self.script, self.current), peer_id }
@@ -698,8 +703,7 @@ impl<'a> Interpreter<'a> {
                 self.apply_lens(Resolved::One(base), lens.as_deref()).map(Got::Ready)
             }
             Value::Error(lens) => {
-                let obj = self.error.clone().unwrap_or_else(ErrorObject::none);
-                let base = Val::new(Rc::new(obj.to_json()), self.literal.clone());
+                let base = Val::new(self.error_json(), self.literal.clone());
                 self.apply_lens(Resolved::One(base), lens.as_deref()).map(Got::Ready)
             }
             Value::Scalar { var, lens } | Value::CanonStream { var, lens } | Value::CanonMap { var, lens } => {
@@ -1244,7 +1248,7 @@ impl<'a> Interpreter<'a> {
             // After a catch, the caught error raised again (a service error keeps 10000);
             // otherwise `:error:` thrown as an object, as by `(fail x)`.
             Fail::Error => {
-                let handled = Rc::new(self.error.as_ref().unwrap_or(&ErrorObject::none()).to_json());
+                let handled = self.error_json();
                 match &self.caught {
                     Some(caught) => Err(Catchable::Rethrown { caught: caught.clone(), handled }.into()),
                     None => Err(Self::thrown(handled).into()),
@@ -1262,7 +1266,7 @@ impl<'a> Interpreter<'a> {
     /// What `fail` raises with an object: the object itself, if it is a valid error object
     /// (checked in AquaVM's order, with its messages).
     fn thrown(object: Rc<Json>) -> Catchable {
-        let invalid = |message: String| Catchable::InvalidErrorObject(message);
+        let invalid = Catchable::InvalidErrorObject;
         let Some(fields) = object.as_object() else {
             let shown = message_text(&object);
             return invalid(format!("scalar should have an object type to be converted into error object, but '{shown}' doesn't have"));
