@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 pub const MAGIC: &[u8; 8] = b"AQUADATA";
 /// Version of the data format this VM writes and reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// Version of this interpreter, recorded in the data it writes.
 pub const INTERPRETER_VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -19,7 +19,11 @@ pub(crate) fn data_to_json(d: &Data) -> Json {
                 let r = d.store.results.get(result);
                 json!({ "call": {
                     "result": r.map(|r| value(&r.value)),
-                    "output": match output { Output::Scalar => "scalar", Output::Stream => "stream", Output::Unused => "unused" },
+                    "output": match output {
+                        Output::Scalar => json!("scalar"),
+                        Output::Stream(generation) => json!({ "stream": { "generation": generation.number() } }),
+                        Output::Unused => json!("unused"),
+                    },
                     "tetraplet": r.map(|r| tetraplet(&r.tetraplet)),
                     "cid": result.to_hex(),
                 } })
@@ -33,7 +37,7 @@ pub(crate) fn data_to_json(d: &Data) -> Json {
                 "value_key": i.value.0.iter().map(|b| format!("{b:02x}")).collect::<String>(),
                 "subtrace": i.subtrace.0,
             })).collect::<Vec<_>>() }),
-            State::Ap => json!("ap"),
+            State::Ap(generation) => json!({ "ap": { "generation": generation.number() } }),
             State::Canon(CanonState::RequestSent { by }) => json!({ "canon": { "request_sent_by": by } }),
             State::Canon(CanonState::Executed { result }) => {
                 let c = d.store.canons.get(result);

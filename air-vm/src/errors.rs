@@ -122,6 +122,8 @@ pub enum Uncatchable {
     ValueForCidNotFound(String),
     #[error("stream '{0}' exceeds the limit of {limit} values", limit = crate::limits::MAX_STREAM_LEN)]
     StreamSizeLimitExceeded(String),
+    #[error("the trace puts a value of stream '{stream}' in generation {generation}, which no stream of at most {limit} values has", limit = crate::limits::MAX_STREAM_LEN)]
+    StreamGeneration { stream: String, generation: usize },
     #[error("the replayed call does not match the trace: {0}")]
     InstructionParametersMismatch(String),
     #[error("trace limit exceeded: {0}")]
@@ -138,6 +140,7 @@ impl Uncatchable {
             Uncatchable::CallResultNotCorrespond(_) => 20006,
             Uncatchable::ShadowingIsNotAllowed(_) => 20007,
             Uncatchable::ValueForCidNotFound(_) => 20010,
+            Uncatchable::StreamGeneration { .. } => 20011,
             Uncatchable::StreamSizeLimitExceeded(_) => 20013,
             Uncatchable::InstructionParametersMismatch(_) => 20017,
             Uncatchable::TraceLimit(_) => 20021,

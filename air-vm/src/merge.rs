@@ -12,7 +12,7 @@
 //! that merged the same contributions in different orders hold the same trace up to the
 //! order of fold iterations (see [`Trace::normalized`]).
 
-use crate::trace::{CallState, CanonState, FoldIteration, State, SubtraceId, Trace, ValueKey};
+use crate::trace::{CallState, CanonState, FoldIteration, Generation, Output, State, SubtraceId, Trace, ValueKey};
 use std::fmt;
 
 /// Where in the trace tree a merge failed, for people.
@@ -132,7 +132,15 @@ impl Merger<'_> {
                     .collect();
                 State::Fold { iterations }
             }
-            other => other.clone(),
+            other => {
+                let mut state = other.clone();
+                // A stream value only the incoming data has comes after this peer's own
+                // ones, in the sender's generations.
+                if let (false, Some(generation)) = (is_prev, state.generation_mut()) {
+                    *generation = Generation::Incoming(generation.number());
+                }
+                state
+            }
         }
     }
 
@@ -161,7 +169,8 @@ impl Merger<'_> {
                 }
                 State::Fold { iterations }
             }
-            (State::Ap, State::Ap) => State::Ap,
+            // Generations are each peer's own: the previous data's are kept.
+            (State::Ap(_), State::Ap(_)) => a.clone(),
             (State::Call(p), State::Call(c)) => State::Call(self.merge_call(p, c, out, i)?),
             (State::Canon(p), State::Canon(c)) => State::Canon(match (p, c) {
                 (CanonState::Executed { result: x }, CanonState::Executed { result: y }) => {
@@ -178,14 +187,25 @@ impl Merger<'_> {
         })
     }
 
+    fn without_generation(call: &CallState) -> CallState {
+        let mut call = call.clone();
+        if let CallState::Executed { output: Output::Stream(generation), .. } = &mut call {
+            *generation = Generation::Own(0);
+        }
+        call
+    }
+
     fn merge_call(&self, p: &CallState, c: &CallState, out: SubtraceId, i: usize) -> Result<CallState, MergeError> {
         use CallState::*;
         Ok(match (p, c) {
             (RequestSent { .. }, RequestSent { .. }) => p.clone(),
+            (RequestSent { .. }, Executed { result, output: Output::Stream(generation) }) => {
+                Executed { result: *result, output: Output::Stream(Generation::Incoming(generation.number())) }
+            }
             (RequestSent { .. }, _) => c.clone(),
             (_, RequestSent { .. }) => p.clone(),
             (Executed { .. }, Executed { .. }) | (Failed { .. }, Failed { .. }) => {
-                if p != c {
+                if Self::without_generation(p) != Self::without_generation(c) {
                     return Err(MergeError::CallResultsDiffer { at: self.path(out, i) });
                 }
                 p.clone()

@@ -51,14 +51,18 @@ impl Trace {
         self.subtraces.iter().map(Vec::len).sum()
     }
 
-    /// The same tree with fold iterations sorted by value: two peers that merged the
-    /// same contributions in different orders hold traces with equal normalized forms.
+    /// The same tree with fold iterations sorted by value and generations cleared: two
+    /// peers that merged the same contributions in different orders hold traces with equal
+    /// normalized forms (generations are each peer's own numbering).
     pub fn normalized(&self) -> Trace {
         let mut t = self.clone();
         for states in &mut t.subtraces {
             for s in states {
                 if let State::Fold { iterations } = s {
                     iterations.sort_by_key(|it| it.value);
+                }
+                if let Some(generation) = s.generation_mut() {
+                    *generation = Generation::Own(0);
                 }
             }
         }
@@ -132,7 +136,7 @@ pub enum State {
         iterations: Vec<FoldIteration>,
     },
     /// A value was appended to a stream or stream map by `ap`.
-    Ap,
+    Ap(Generation),
     Canon(CanonState),
 }
 
@@ -142,8 +146,16 @@ impl State {
             State::Call(_) => "call",
             State::Par { .. } => "par",
             State::Fold { .. } => "fold",
-            State::Ap => "ap",
+            State::Ap(_) => "ap",
             State::Canon(_) => "canon",
+        }
+    }
+
+    /// The generation of the stream value this state wrote, if it wrote one.
+    pub fn generation_mut(&mut self) -> Option<&mut Generation> {
+        match self {
+            State::Ap(generation) | State::Call(CallState::Executed { output: Output::Stream(generation), .. }) => Some(generation),
+            _ => None,
         }
     }
 
@@ -166,6 +178,42 @@ impl State {
     }
 }
 
+/// The generation of a stream value: which run put it into the stream, as a peer numbers
+/// its runs (AquaVM's generations). Values of one generation are folded as one chain of
+/// iterations, and a stream lists its values generation by generation.
+///
+/// The numbers are each peer's own: the same value can have generation 0 on one peer and
+/// 2 on another, so merging ignores them and keeps the previous data's. On the wire a
+/// generation is its number; which side of a merge it came from lives only in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// As this peer numbered it (its previous data, or what a run wrote).
+    Own(u32),
+    /// As the sender of the incoming data numbered it: a state only the incoming data had,
+    /// in a merged trace before the run renumbers it.
+    Incoming(u32),
+}
+
+impl Generation {
+    pub fn number(self) -> u32 {
+        match self {
+            Generation::Own(n) | Generation::Incoming(n) => n,
+        }
+    }
+}
+
+impl Serialize for Generation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.number())
+    }
+}
+
+impl<'de> Deserialize<'de> for Generation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u32::deserialize(d).map(Generation::Own)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoldIteration {
     pub value: ValueKey,
@@ -175,7 +223,7 @@ pub struct FoldIteration {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Output {
     Scalar,
-    Stream,
+    Stream(Generation),
     /// The call had no output variable.
     Unused,
 }
@@ -257,17 +305,35 @@ mod tests {
     fn canonical_numbering_is_recognized() {
         // root: par(1, 2), fold(3, 4); subtrace 1: par(5, 6). Depth first, children of a
         // subtrace numbered together: 1 2 3 4, then 1's children 5 6.
-        let canonical =
-            Trace { subtraces: vec![vec![par(1, 2), fold(&[3, 4])], vec![par(5, 6)], vec![State::Ap], vec![], vec![], vec![], vec![]] };
+        let canonical = Trace {
+            subtraces: vec![
+                vec![par(1, 2), fold(&[3, 4])],
+                vec![par(5, 6)],
+                vec![State::Ap(Generation::Own(0))],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+            ],
+        };
         assert!(canonical.is_canonical());
         let mut renumbered = canonical.clone();
         renumbered.canonicalize();
         assert_eq!(renumbered, canonical);
 
         // The same tree numbered otherwise, an unreachable subtrace, a dangling child.
-        let swapped =
-            Trace { subtraces: vec![vec![par(2, 1), fold(&[3, 4])], vec![State::Ap], vec![par(5, 6)], vec![], vec![], vec![], vec![]] };
-        let unreachable = Trace { subtraces: vec![vec![par(1, 2)], vec![], vec![], vec![State::Ap]] };
+        let swapped = Trace {
+            subtraces: vec![
+                vec![par(2, 1), fold(&[3, 4])],
+                vec![State::Ap(Generation::Own(0))],
+                vec![par(5, 6)],
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+            ],
+        };
+        let unreachable = Trace { subtraces: vec![vec![par(1, 2)], vec![], vec![], vec![State::Ap(Generation::Own(0))]] };
         let dangling = Trace { subtraces: vec![vec![par(1, 2)], vec![]] };
         let shared = Trace { subtraces: vec![vec![par(1, 1)], vec![]] };
         for trace in [&swapped, &unreachable, &dangling, &shared] {

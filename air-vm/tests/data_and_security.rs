@@ -2,7 +2,7 @@
 
 use air_vm::data::{Data, FORMAT_VERSION, MAGIC};
 use air_vm::local::LocalNetwork;
-use air_vm::trace::{CallState, State};
+use air_vm::trace::{CallState, Generation, State};
 use air_vm::{CallRequest, CallResult, Outcome, invoke};
 use serde_json::json;
 use std::borrow::Cow;
@@ -221,7 +221,7 @@ fn data_round_trips_through_bytes_and_has_a_json_view() {
     let data = Data::from_bytes(&from_a).unwrap();
     assert_eq!(Data::from_bytes(&data.to_bytes()).unwrap(), data);
     let view = data.to_json();
-    assert_eq!(view["format_version"], json!(3));
+    assert_eq!(view["format_version"], json!(4));
     assert!(view["trace"][0]["states"][0]["call"]["result"] == json!("genuine"), "{view:#}");
 }
 
@@ -314,7 +314,7 @@ proptest::proptest! {
                 0 => drop(states.remove(i)),
                 1 => states.insert(i, states[i].clone()),
                 2 => states.swap(i, (i + 1) % len),
-                3 => states[i] = State::Ap,
+                3 => states[i] = State::Ap(Generation::Own(0)),
                 _ => {
                     if let State::Call(CallState::Executed { .. }) = states[i] {
                         states[i] = State::Call(CallState::RequestSent { by: net.id("a"), call_id: None });

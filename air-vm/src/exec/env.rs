@@ -4,9 +4,10 @@
 //! `new`. A scalar set outside any fold cannot be set again; inside a fold iteration it
 //! shadows the outer binding until the iteration ends.
 
+use super::stream::{Source, Stream, StreamValue};
 use crate::errors::{Catchable, Uncatchable};
 use crate::syntax::ast::VarId;
-use crate::trace::{CanonResult, ValueKey};
+use crate::trace::CanonResult;
 use crate::value::{Cid, Tetraplet, Val};
 use serde_json::Value as Json;
 use std::cell::OnceCell;
@@ -180,38 +181,6 @@ struct Binding {
     from_new: bool,
 }
 
-/// One value in a stream, with the position of the state that put it there.
-#[derive(Debug, Clone)]
-pub struct StreamValue {
-    pub val: Val,
-    /// The address of the subtrace holding the state, and the state's index in it.
-    at: ([u8; 16], usize),
-    /// The state's address, hashed from `at` the first time a fold needs it (most
-    /// streams are only canonicalized).
-    key: OnceCell<ValueKey>,
-    /// In a stream map, the entry's key.
-    pub map_key: Option<Rc<Json>>,
-}
-
-impl StreamValue {
-    pub fn new(val: Val, subtrace_addr: [u8; 16], index: usize, map_key: Option<Rc<Json>>) -> Self {
-        StreamValue { val, at: (subtrace_addr, index), key: OnceCell::new(), map_key }
-    }
-
-    /// The address of the state that put the value here: what a fold keys it by.
-    pub fn key(&self) -> ValueKey {
-        *self.key.get_or_init(|| ValueKey(super::address(&[&self.at.0, &(self.at.1 as u64).to_le_bytes()])))
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct StreamInstance {
-    pub values: Vec<StreamValue>,
-    /// The last canon taken of this instance (executed or replayed): a new snapshot
-    /// that extends it is stored as the elements after it.
-    pub last_canon: Option<Cid>,
-}
-
 #[derive(Debug)]
 pub struct Env {
     bindings: Vec<Vec<Binding>>,
@@ -220,7 +189,8 @@ pub struct Env {
     scoped: Vec<VarId>,
     /// Where each open fold iteration's variables start in `scoped`; the length is the depth.
     scope_starts: Vec<usize>,
-    streams: Vec<Vec<StreamInstance>>,
+    /// Per stream variable, its instances: the global one, then one per open `new`.
+    streams: Vec<Vec<Stream>>,
 }
 
 impl Env {
@@ -297,16 +267,22 @@ impl Env {
 
     /// `new` over a stream or map: a fresh, existing, empty instance.
     pub fn begin_new_stream(&mut self, var: VarId) {
-        self.streams[var.0 as usize].push(StreamInstance::default());
+        self.streams[var.0 as usize].push(Stream::default());
     }
 
-    pub fn end_new_stream(&mut self, var: VarId) {
-        self.streams[var.0 as usize].pop();
+    /// Ends a `new` over a stream or map, giving back the instance it declared.
+    pub fn end_new_stream(&mut self, var: VarId) -> Option<Stream> {
+        self.streams[var.0 as usize].pop()
     }
 
     /// The visible instance of a stream, if it exists (was written or declared by `new`).
-    pub fn stream(&self, var: VarId) -> Option<&StreamInstance> {
+    pub fn stream(&self, var: VarId) -> Option<&Stream> {
         self.streams[var.0 as usize].last()
+    }
+
+    /// Every stream instance still open (at the end of a run, the global ones).
+    pub fn streams_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
+        self.streams.iter_mut().flatten()
     }
 
     /// Notes that the visible instance was just snapshotted as `canon`.
@@ -321,22 +297,22 @@ impl Env {
         self.streams[var.0 as usize].len().checked_sub(1)
     }
 
-    pub fn stream_at(&self, var: VarId, level: usize) -> Option<&StreamInstance> {
+    pub fn stream_at(&self, var: VarId, level: usize) -> Option<&Stream> {
         self.streams[var.0 as usize].get(level)
     }
 
-    /// Appends to the visible instance, creating the global one on first write.
-    pub fn push_stream(&mut self, var: VarId, name: &str, value: StreamValue) -> Result<(), Uncatchable> {
+    pub fn stream_at_mut(&mut self, var: VarId, level: usize) -> Option<&mut Stream> {
+        self.streams[var.0 as usize].get_mut(level)
+    }
+
+    /// Adds to the visible instance, creating the global one on first write.
+    pub fn push_stream(&mut self, var: VarId, name: &str, value: StreamValue, source: Source) -> Result<(), Uncatchable> {
         let stack = &mut self.streams[var.0 as usize];
         if stack.is_empty() {
-            stack.push(StreamInstance::default());
+            stack.push(Stream::default());
         }
-        let inst = stack.last_mut().ok_or_else(|| Uncatchable::Trace("stream instance missing".into()))?;
-        if inst.values.len() >= crate::limits::MAX_STREAM_LEN {
-            return Err(Uncatchable::StreamSizeLimitExceeded(name.to_owned()));
-        }
-        inst.values.push(value);
-        Ok(())
+        let stream = stack.last_mut().ok_or_else(|| Uncatchable::Trace("stream instance missing".into()))?;
+        stream.push(value, source, name)
     }
 }
 

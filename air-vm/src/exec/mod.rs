@@ -10,21 +10,23 @@
 
 mod env;
 mod lens;
+mod stream;
 
 use crate::data::Store;
 use crate::errors::{Catchable, Uncatchable};
 use crate::syntax::ast::{self, CallOutput, Fail, InstrId, InstrKind, Script, Value, Var, VarKind};
 use crate::syntax::print::{instruction_text, lens_text, value_text};
 use crate::trace::{
-    CallState, CanonElement, CanonResult, CanonState, FoldIteration, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
+    CallState, CanonElement, CanonResult, CanonState, FoldIteration, Generation, Output, ServiceResult, State, SubtraceId, Trace, ValueKey,
 };
 use crate::value::{Cid, CidMap, ErrorObject, SmallHasher, StoredTetraplet, Tetraplet, Val, json_text, message_text};
 use crate::{CallRequest, CallResult, RunParameters};
 pub use env::CanonValue;
-use env::{Bound, Elements, Env, StreamValue};
+use env::{Bound, Elements, Env};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
+use stream::{GenerationSlice, Source, StreamValue};
 
 /// A position in the trace tree: a subtrace, an index in it, and the subtrace's address.
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +114,10 @@ enum Frame {
     FoldEnd {
         fold: usize,
     },
+    /// Around the iterations over one generation of a stream (see [`StreamItems`]).
+    ChainEnd {
+        fold: usize,
+    },
     /// Around the iterations a `next` started.
     NextEnd {
         fold: usize,
@@ -130,22 +136,26 @@ enum Items {
     Stream(StreamItems),
 }
 
-/// The visit order of a fold over a stream: first the values this fold already visited
-/// (in the order the fold state records), then the others in stream order, then values
-/// that arrive while it folds. So values that arrive later are always visited after the
-/// ones visited before, on every run, as AquaVM's stream generations ensure.
+/// A fold over a stream, as AquaVM folds one: generation by generation. The iterations
+/// over one generation form a chain of their own (body, `next`, and at the end the last
+/// instruction, or waiting for more values without one), so a chain can start while an
+/// earlier one waits. The generations written while the fold runs (into the fresh
+/// generation it opens, or replayed into theirs) are folded in further rounds, until a
+/// round finds none. An error inside a chain ends that chain only, and the fold is
+/// complete if any chain completed.
 #[derive(Debug)]
 struct StreamItems {
     var: ast::VarId,
     level: usize,
     fold_state: (SubtraceId, usize),
     fold_addr: [u8; 16],
-    /// Stream indices in visit order.
-    order: Vec<usize>,
-    /// Per stream index: already in `order`.
-    included: Vec<bool>,
-    /// Stream values before this index are all in `order`.
-    scanned: usize,
+    /// Where the fold looks for generations it has not taken.
+    cursor: stream::Cursor,
+    /// The generation being folded, and the ones after it in this round.
+    chain: GenerationSlice,
+    pending: VecDeque<GenerationSlice>,
+    /// Whether a chain completed.
+    complete: bool,
     /// Subtraces of the iterations recorded in the fold state, by value.
     known: HashMap<ValueKey, SubtraceId>,
 }
@@ -393,6 +403,9 @@ impl<'a> Interpreter<'a> {
         }
         let error = root_error.map(|e| self.error_object(&e, true));
         let unused_results = self.call_results.keys().copied().collect();
+        for stream in self.env.streams_mut() {
+            Self::write_generations(&mut self.trace, stream);
+        }
         let mut trace = self.trace;
         // The merged trace arrives in canonical order; only new subtraces can upset it.
         if trace.subtraces.len() != self.subtraces_at_start {
@@ -543,15 +556,18 @@ impl<'a> Interpreter<'a> {
                 Frame::XorEnd => {}
                 Frame::NewEnd(var) => self.end_new(var),
                 Frame::NextEnd { fold, cursor } => self.end_next(fold, cursor),
-                Frame::FoldEnd { fold } => {
-                    let is_stream = matches!(self.folds[fold].items, Items::Stream(_));
-                    self.end_fold(fold);
-                    if is_stream {
-                        // Errors inside a fold over a stream stay inside it; the fold is as
-                        // complete as the iteration was when the error came (AquaVM: a
-                        // `fail` has made it incomplete, a lens or `match` has not).
-                        return Ok(None);
-                    }
+                Frame::FoldEnd { fold } => self.end_fold(fold),
+                Frame::ChainEnd { fold } => {
+                    // An error inside a fold over a stream ends the chain it came from; the
+                    // chain is as complete as the iteration was when the error came (AquaVM:
+                    // a `fail` has made it incomplete, a lens or `match` has not).
+                    return match self.end_chain(fold) {
+                        Ok(()) => Ok(None),
+                        Err(Flow::Uncatchable(e)) => Err(e),
+                        // Starting an iteration binds a scalar and finds a subtrace: what
+                        // can fail there is the trace, not the script.
+                        Err(Flow::Catchable(e)) => Err(Uncatchable::Trace(e.to_string())),
+                    };
                 }
             }
         }
@@ -609,6 +625,7 @@ impl<'a> Interpreter<'a> {
                 self.end_fold(fold);
                 Ok(())
             }
+            Frame::ChainEnd { fold } => self.end_chain(fold),
         }
     }
 
@@ -655,8 +672,23 @@ impl<'a> Interpreter<'a> {
 
     fn end_new(&mut self, var: Var) {
         match var.kind {
-            VarKind::Stream | VarKind::StreamMap => self.env.end_new_stream(var.id),
+            VarKind::Stream | VarKind::StreamMap => {
+                if let Some(mut stream) = self.env.end_new_stream(var.id) {
+                    Self::write_generations(&mut self.trace, &mut stream);
+                }
+            }
             _ => self.env.end_new_scalar(var.id),
+        }
+    }
+
+    /// Compacts a stream's generations (see [`stream::Stream::compact`]) and writes them
+    /// into the states that hold its values.
+    fn write_generations(trace: &mut Trace, stream: &mut stream::Stream) {
+        for ((sub, index), number) in stream.compact() {
+            if let Some(generation) = trace.subtraces.get_mut(sub.0 as usize).and_then(|s| s.get_mut(index)).and_then(State::generation_mut)
+            {
+                *generation = Generation::Own(number);
+            }
         }
     }
 
@@ -847,7 +879,11 @@ impl<'a> Interpreter<'a> {
                 let stored = self.verify_replay(result, compared, triplet)?;
                 let json = self.load_value(stored.value)?;
                 let tetraplet = self.load_tetraplet(stored.tetraplet)?;
-                self.set_output(c.output, output, Val::new(json, tetraplet))?;
+                let source = match output {
+                    Output::Stream(generation) => Self::source(generation),
+                    _ => Source::New,
+                };
+                self.set_output(c.output, output, Val::new(json, tetraplet), source)?;
                 self.cursor.index += 1;
                 Ok(())
             }
@@ -895,11 +931,12 @@ impl<'a> Interpreter<'a> {
             let output = match c.output {
                 CallOutput::None => Output::Unused,
                 CallOutput::Scalar(_) => Output::Scalar,
-                CallOutput::Stream(_) => Output::Stream,
+                // Numbered when the stream is compacted.
+                CallOutput::Stream(_) => Output::Stream(Generation::Own(0)),
             };
             self.put_state(State::Call(CallState::Executed { result: cid, output }));
             let json = self.remember_value(value, Rc::new(result.result));
-            self.set_output(c.output, output, Val::new(json, tetraplet))?;
+            self.set_output(c.output, output, Val::new(json, tetraplet), Source::New)?;
             self.cursor.index += 1;
             Ok(())
         } else {
@@ -1024,11 +1061,19 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val) -> Step {
+    /// Where a replayed stream value comes from, by the generation its state holds.
+    fn source(generation: Generation) -> Source {
+        match generation {
+            Generation::Own(n) => Source::Previous(n),
+            Generation::Incoming(n) => Source::Incoming(n),
+        }
+    }
+
+    fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val, source: Source) -> Step {
         match (out, recorded) {
             (CallOutput::None, Output::Unused) => Ok(()),
             (CallOutput::Scalar(var), Output::Scalar) => self.set_scalar(var, Bound::Val(val)),
-            (CallOutput::Stream(var), Output::Stream) => self.push_stream(var, val),
+            (CallOutput::Stream(var), Output::Stream(_)) => self.push_entry(var, val, None, source),
             _ => Err(Uncatchable::CallResultNotCorrespond(format!(
                 "`{}` has a result recorded for another kind of output",
                 instruction_text(self.script, self.current)
@@ -1042,16 +1087,11 @@ impl<'a> Interpreter<'a> {
         self.env.set(var.id, name, value).map_err(Flow::from)
     }
 
-    /// Appends to a stream the value of the state at the cursor.
-    fn push_stream(&mut self, var: Var, val: Val) -> Step {
-        self.push_entry(var, val, None)
-    }
-
-    /// Appends to a stream, or with `map_key` to a stream map, the value of the state at the cursor.
-    fn push_entry(&mut self, var: Var, val: Val, map_key: Option<Rc<Json>>) -> Step {
+    /// Adds to a stream, or with `map_key` to a stream map, the value of the state at the cursor.
+    fn push_entry(&mut self, var: Var, val: Val, map_key: Option<Rc<Json>>, source: Source) -> Step {
         let name = self.script.name(var.id);
-        let value = StreamValue::new(val, self.cursor.addr, self.cursor.index, map_key);
-        self.env.push_stream(var.id, name, value).map_err(Flow::from)
+        let value = StreamValue::new(val, self.cursor.addr, (self.cursor.sub, self.cursor.index), map_key);
+        self.env.push_stream(var.id, name, value, source).map_err(Flow::from)
     }
 
     // ----- ap -----
@@ -1059,7 +1099,7 @@ impl<'a> Interpreter<'a> {
     fn ap(&mut self, ap: &ast::Ap) -> Step {
         let value = ready!(self, self.resolve(&ap.source)).into_val();
         match ap.dest.kind {
-            VarKind::Stream => self.ap_state(|this| this.push_stream(ap.dest, value)),
+            VarKind::Stream => self.ap_state(|this, source| this.push_entry(ap.dest, value, None, source)),
             _ => self.set_scalar(ap.dest, Bound::Val(value)),
         }
     }
@@ -1072,17 +1112,21 @@ impl<'a> Interpreter<'a> {
             Json::Number(n) if n.is_i64() || n.is_u64() => (*key).clone(),
             _ => return Err(Catchable::StreamMapKey(self.name(ap.map).to_owned()).into()),
         };
-        self.ap_state(|this| this.push_entry(ap.map, value, Some(Rc::new(key))))
+        self.ap_state(|this, source| this.push_entry(ap.map, value, Some(Rc::new(key)), source))
     }
 
     /// Takes or records the `Ap` state, then performs the append.
-    fn ap_state(&mut self, append: impl FnOnce(&mut Self) -> Step) -> Step {
-        match self.state_at_cursor() {
-            None | Some(State::Ap) => {}
+    fn ap_state(&mut self, append: impl FnOnce(&mut Self, Source) -> Step) -> Step {
+        let source = match self.state_at_cursor() {
+            Some(State::Ap(generation)) => Self::source(*generation),
+            None => {
+                // Numbered when the stream is compacted.
+                self.put_state(State::Ap(Generation::Own(0)));
+                Source::New
+            }
             Some(other) => return Err(self.trace_error("ap", &other.clone())),
-        }
-        self.put_state(State::Ap);
-        append(self)?;
+        };
+        append(self, source)?;
         self.cursor.index += 1;
         Ok(())
     }
@@ -1115,7 +1159,7 @@ impl<'a> Interpreter<'a> {
                     lens: String::new(),
                 });
                 let stream = self.env.stream(c.source.id);
-                let values: Vec<StreamValue> = stream.map(|s| s.values.clone()).unwrap_or_default();
+                let values: Vec<StreamValue> = stream.map(|s| s.values().cloned().collect()).unwrap_or_default();
                 let last_canon = stream.and_then(|s| s.last_canon);
                 let elements: Vec<CanonElement> = values
                     .iter()
@@ -1310,7 +1354,7 @@ impl<'a> Interpreter<'a> {
                 if empty {
                     return Ok(());
                 }
-                self.start_fold(id, f, items, None)
+                self.start_fold(id, f, items)
             }
         }
     }
@@ -1329,55 +1373,72 @@ impl<'a> Interpreter<'a> {
         let fold_state = (self.cursor.sub, self.cursor.index);
         let fold_addr = address(&[&self.cursor.addr, &(self.cursor.index as u64).to_le_bytes(), b"F"]);
         let after = Cursor { index: self.cursor.index + 1, ..self.cursor };
-        if self.env.stream_at(var.id, level).is_none_or(|s| s.values.is_empty()) {
+        let known = match self.trace.subtraces[fold_state.0.0 as usize].get(fold_state.1) {
+            Some(State::Fold { iterations }) => iterations.iter().map(|it| (it.value, it.subtrace)).collect(),
+            _ => return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into()),
+        };
+        let Some(stream) = self.env.stream_at_mut(var.id, level).filter(|s| !s.is_empty()) else {
             self.cursor = after;
             self.complete = false;
             return Ok(());
-        }
-        let (iterations, stream) =
-            match (self.trace.subtraces[fold_state.0.0 as usize].get(fold_state.1), self.env.stream_at(var.id, level)) {
-                (Some(State::Fold { iterations }), Some(stream)) => (iterations, stream),
-                _ => return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into()),
-            };
-        let index_of: HashMap<ValueKey, usize> = stream.values.iter().enumerate().map(|(i, v)| (v.key(), i)).collect();
-        let mut items = StreamItems {
-            var: var.id,
-            level,
-            fold_state,
-            fold_addr,
-            order: Vec::with_capacity(stream.values.len()),
-            included: vec![false; stream.values.len()],
-            scanned: 0,
-            known: iterations.iter().map(|it| (it.value, it.subtrace)).collect(),
         };
-        for it in iterations {
-            if let Some(&i) = index_of.get(&it.value) {
-                items.order.push(i);
-                items.included[i] = true;
-            }
-        }
-        self.start_fold(id, f, Items::Stream(items), Some(after))
-    }
-
-    /// Appends to a stream fold's order the stream values it does not hold yet.
-    fn extend_stream_order(&mut self, fold: usize) {
-        let Items::Stream(items) = &mut self.folds[fold].items else { return };
-        let len = self.env.stream_at(items.var, items.level).map_or(0, |s| s.values.len());
-        items.included.resize(len.max(items.included.len()), false);
-        for i in items.scanned..len {
-            if !items.included[i] {
-                items.included[i] = true;
-                items.order.push(i);
-            }
-        }
-        items.scanned = len;
-    }
-
-    fn start_fold(&mut self, id: InstrId, f: &ast::Fold, items: Items, after: Option<Cursor>) -> Step {
+        // Every generation there is now; what the iterations write goes into a new one.
+        let mut round: VecDeque<GenerationSlice> = stream.generations_after([0; 3]).into();
+        let cursor = stream.cursor();
+        stream.open_generation();
+        let Some(chain) = round.pop_front() else {
+            return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into());
+        };
+        let items = StreamItems { var: var.id, level, fold_state, fold_addr, cursor, chain, pending: round, complete: false, known };
         let fold = self.folds.len();
-        self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items, position: 0, after });
+        self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items: Items::Stream(items), position: 0, after: Some(after) });
         self.stack.push(Frame::FoldEnd { fold });
-        self.extend_stream_order(fold);
+        self.start_chain(fold)
+    }
+
+    /// Starts the iterations over the generation a fold over a stream is at.
+    fn start_chain(&mut self, fold: usize) -> Step {
+        self.folds[fold].position = 0;
+        self.stack.push(Frame::ChainEnd { fold });
+        match self.item(fold) {
+            Some(item) => self.begin_iteration(fold, item),
+            None => Ok(()),
+        }
+    }
+
+    /// The iterations over one generation ended (or an error ended them): the next
+    /// generation's start, or the next round's, or the fold's end.
+    fn end_chain(&mut self, fold: usize) -> Step {
+        self.env.pop_scope();
+        let complete = self.complete;
+        let Items::Stream(items) = &mut self.folds[fold].items else { return Ok(()) };
+        items.complete |= complete;
+        if let Some(chain) = items.pending.pop_front() {
+            items.chain = chain;
+            return self.start_chain(fold);
+        }
+        let Some(stream) = self.env.stream_at_mut(items.var, items.level) else { return Ok(()) };
+        let mut round: VecDeque<GenerationSlice> = stream.generations_after(items.cursor).into();
+        stream.drop_empty_newest();
+        items.cursor = stream.cursor();
+        stream.open_generation();
+        match round.pop_front() {
+            Some(chain) => {
+                items.chain = chain;
+                items.pending = round;
+                self.start_chain(fold)
+            }
+            None => {
+                self.complete = items.complete;
+                Ok(())
+            }
+        }
+    }
+
+    fn start_fold(&mut self, id: InstrId, f: &ast::Fold, items: Items) -> Step {
+        let fold = self.folds.len();
+        self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items, position: 0, after: None });
+        self.stack.push(Frame::FoldEnd { fold });
         match self.item(fold) {
             Some(item) => self.begin_iteration(fold, item),
             None => Ok(()),
@@ -1395,8 +1456,7 @@ impl<'a> Interpreter<'a> {
                 Some((Val::element(Rc::new(x.clone()), v.tetraplet(), u32::try_from(ctx.position).ok()?), None))
             }
             Items::Stream(items) => {
-                let index = *items.order.get(ctx.position)?;
-                let v = self.env.stream_at(items.var, items.level)?.values.get(index)?;
+                let v = self.env.stream_at(items.var, items.level)?.value_in(items.chain, ctx.position)?;
                 let val = match &v.map_key {
                     None => v.val.clone(),
                     Some(key) => env::entry_object(key, &v.val),
@@ -1449,7 +1509,6 @@ impl<'a> Interpreter<'a> {
         };
         let saved = self.cursor;
         self.folds[fold].position += 1;
-        self.extend_stream_order(fold);
         if let Some(item) = self.item(fold) {
             self.stack.push(Frame::NextEnd { fold, cursor: saved });
             return self.begin_iteration(fold, item);
@@ -1482,7 +1541,10 @@ impl<'a> Interpreter<'a> {
     }
 
     fn end_fold(&mut self, fold: usize) {
-        self.env.pop_scope();
+        // A fold over a stream ended its iterations' scopes with its chains.
+        if !matches!(self.folds[fold].items, Items::Stream(_)) {
+            self.env.pop_scope();
+        }
         if let Some(after) = self.folds[fold].after {
             self.cursor = after;
         }
