@@ -120,7 +120,7 @@ pub enum Uncatchable {
     ShadowingIsNotAllowed(String),
     #[error("value for CID {0} is not found in the data")]
     ValueForCidNotFound(String),
-    #[error("stream '{0}' exceeds the limit of {limit} values", limit = crate::limits::MAX_STREAM_LEN)]
+    #[error("stream '{0}' reached the limit of {limit} values", limit = crate::limits::MAX_STREAM_LEN)]
     StreamSizeLimitExceeded(String),
     #[error("the trace puts a value of stream '{stream}' in generation {generation}, which no stream of at most {limit} values has", limit = crate::limits::MAX_STREAM_LEN)]
     StreamGeneration { stream: String, generation: usize },

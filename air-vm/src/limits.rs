@@ -8,7 +8,8 @@ pub const MAX_AIR_SIZE_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_DATA_SIZE_BYTES: usize = 64 * 1024 * 1024;
 /// Default for the largest single call result (its JSON text) accepted.
 pub const MAX_CALL_RESULT_SIZE_BYTES: usize = 32 * 1024 * 1024;
-/// Most values a stream or stream map may hold (AquaVM's limit).
+/// A stream or stream map reaching this many values is an error (AquaVM's limit, checked
+/// as AquaVM does after adding, so a stream holds at most one value fewer).
 pub const MAX_STREAM_LEN: usize = 1024;
 /// Most states a trace may hold.
 pub const MAX_TRACE_STATES: usize = 1_000_000;

@@ -7,10 +7,13 @@
 //! value key) merge recursively. The walk uses an explicit worklist.
 //!
 //! On equal "request sent" states the previous one is kept, and fold iterations keep the
-//! previous data's order with the incoming data's new ones after it. This makes the merge
-//! idempotent and associative (the leftmost operand wins ties), as AquaVM's is; two peers
-//! that merged the same contributions in different orders hold the same trace up to the
-//! order of fold iterations (see [`Trace::normalized`]).
+//! previous data's order with the incoming data's new ones after it. Stream generations
+//! are each peer's own numbering, so they are not compared: the previous data's stay, and
+//! a stream value only the incoming data has is marked as such ([`Generation::Incoming`]),
+//! for the run to place it after this peer's own. This makes the merge idempotent and
+//! associative (the leftmost operand wins ties), as AquaVM's is; two peers that merged the
+//! same contributions in different orders hold the same trace up to the order of fold
+//! iterations and generations (see [`Trace::normalized`]).
 
 use crate::trace::{CallState, CanonState, FoldIteration, Generation, Output, State, SubtraceId, Trace, ValueKey};
 use std::fmt;

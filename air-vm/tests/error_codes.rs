@@ -5,7 +5,7 @@
 
 use air_vm::data::Data;
 use air_vm::local::LocalNetwork;
-use air_vm::trace::{CallState, State};
+use air_vm::trace::{CallState, Generation, State};
 use air_vm::{CallRequest, CallResult, Outcome, invoke};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -79,6 +79,25 @@ fn a_result_recorded_for_another_output_is_code_20006() {
     let prev = data_after(&net, to_scalar, "init");
     let out = invoke(to_stream, &prev, &[], &net.params("init", "init"), BTreeMap::new());
     assert_kept(&out, &prev, 20006, "recorded for another kind of output");
+}
+
+/// A stream value given a generation no stream within the length limit has (generations
+/// are not signed: each peer numbers its own): the run stops where the value is replayed,
+/// before making the stream that big.
+#[test]
+fn a_stream_value_in_an_impossible_generation_is_code_20011() {
+    let net = LocalNetwork::new(&["init", "a"]);
+    let air = net.expand(r#"(seq (call @a ("s" "f") [] $s) (call %init_peer_id% ("s" "g") []))"#);
+    let from_a = data_after(&net, &air, "a");
+    let mut data = Data::from_bytes(&from_a).unwrap().into_owned();
+    for state in data.trace.subtraces.iter_mut().flatten() {
+        if let Some(generation) = state.generation_mut() {
+            *generation = Generation::Own(u32::MAX);
+        }
+    }
+    let prev = invoke(&air, &[], &[], &net.params("init", "init"), BTreeMap::new()).data;
+    let out = invoke(&air, &prev, &data.to_bytes(), &net.params("init", "init"), BTreeMap::new());
+    assert_kept(&out, &prev, 20011, &format!("stream '$s' in generation {}", u32::MAX));
 }
 
 /// A value a result record of the peer's own stored data refers to, missing from its

@@ -151,9 +151,8 @@ struct StreamItems {
     fold_addr: [u8; 16],
     /// Where the fold looks for generations it has not taken.
     cursor: stream::Cursor,
-    /// The generation being folded, and the ones after it in this round.
-    chain: GenerationSlice,
-    pending: VecDeque<GenerationSlice>,
+    /// The generations of this round still to fold, the one being folded first.
+    round: VecDeque<GenerationSlice>,
     /// Whether a chain completed.
     complete: bool,
     /// Subtraces of the iterations recorded in the fold state, by value.
@@ -1383,13 +1382,10 @@ impl<'a> Interpreter<'a> {
             return Ok(());
         };
         // Every generation there is now; what the iterations write goes into a new one.
-        let mut round: VecDeque<GenerationSlice> = stream.generations_after([0; 3]).into();
+        let round = stream.generations_after([0; 3]).into();
         let cursor = stream.cursor();
         stream.open_generation();
-        let Some(chain) = round.pop_front() else {
-            return Err(Uncatchable::FoldStateNotFound(self.name(var).to_owned()).into());
-        };
-        let items = StreamItems { var: var.id, level, fold_state, fold_addr, cursor, chain, pending: round, complete: false, known };
+        let items = StreamItems { var: var.id, level, fold_state, fold_addr, cursor, round, complete: false, known };
         let fold = self.folds.len();
         self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items: Items::Stream(items), position: 0, after: Some(after) });
         self.stack.push(Frame::FoldEnd { fold });
@@ -1413,25 +1409,20 @@ impl<'a> Interpreter<'a> {
         let complete = self.complete;
         let Items::Stream(items) = &mut self.folds[fold].items else { return Ok(()) };
         items.complete |= complete;
-        if let Some(chain) = items.pending.pop_front() {
-            items.chain = chain;
-            return self.start_chain(fold);
+        items.round.pop_front();
+        if items.round.is_empty() {
+            // The round is over: the generations written since the last one make the next.
+            let Some(stream) = self.env.stream_at_mut(items.var, items.level) else { return Ok(()) };
+            items.round = stream.generations_after(items.cursor).into();
+            stream.drop_empty_newest();
+            items.cursor = stream.cursor();
+            stream.open_generation();
         }
-        let Some(stream) = self.env.stream_at_mut(items.var, items.level) else { return Ok(()) };
-        let mut round: VecDeque<GenerationSlice> = stream.generations_after(items.cursor).into();
-        stream.drop_empty_newest();
-        items.cursor = stream.cursor();
-        stream.open_generation();
-        match round.pop_front() {
-            Some(chain) => {
-                items.chain = chain;
-                items.pending = round;
-                self.start_chain(fold)
-            }
-            None => {
-                self.complete = items.complete;
-                Ok(())
-            }
+        if items.round.is_empty() {
+            self.complete = items.complete;
+            Ok(())
+        } else {
+            self.start_chain(fold)
         }
     }
 
@@ -1456,7 +1447,7 @@ impl<'a> Interpreter<'a> {
                 Some((Val::element(Rc::new(x.clone()), v.tetraplet(), u32::try_from(ctx.position).ok()?), None))
             }
             Items::Stream(items) => {
-                let v = self.env.stream_at(items.var, items.level)?.value_in(items.chain, ctx.position)?;
+                let v = self.env.stream_at(items.var, items.level)?.value_in(*items.round.front()?, ctx.position)?;
                 let val = match &v.map_key {
                     None => v.val.clone(),
                     Some(key) => env::entry_object(key, &v.val),

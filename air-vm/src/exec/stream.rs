@@ -96,7 +96,7 @@ impl Stream {
 
     /// Adds a value; `name` is for errors.
     pub fn push(&mut self, value: StreamValue, source: Source, name: &str) -> Result<(), Uncatchable> {
-        if self.len >= MAX_STREAM_LEN {
+        if self.len + 1 >= MAX_STREAM_LEN {
             return Err(Uncatchable::StreamSizeLimitExceeded(name.to_owned()));
         }
         let (matrix, generation) = match source {
@@ -252,7 +252,7 @@ mod tests {
         let mut s = Stream::default();
         let e = s.push(value(1), Source::Incoming(u32::MAX), "$s").unwrap_err();
         assert!(matches!(e, Uncatchable::StreamGeneration { generation, .. } if generation == u32::MAX as usize), "{e:?}");
-        for n in 0..MAX_STREAM_LEN {
+        for n in 0..MAX_STREAM_LEN - 1 {
             s.push(value(n), Source::New, "$s").unwrap();
         }
         assert!(matches!(s.push(value(0), Source::New, "$s"), Err(Uncatchable::StreamSizeLimitExceeded(_))));
