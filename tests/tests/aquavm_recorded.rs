@@ -7,9 +7,12 @@
 //! deliveries with this VM and must see the same outcomes. The scripts cover calls that
 //! succeed or fail, `seq`, `par`, `xor`, `match`, `mismatch`, every form of `fail`,
 //! `never`, `new`, `ap` to streams and maps, `canon`, folds over values, streams and
-//! canons, lenses that fail and `%last_error%` and `:error:` read as arguments (the
-//! book's AIR chapter says how they were made, and which scripts AquaVM answers
-//! differently on purpose). `@name` stands for the peer ID of peer `name`, also inside
+//! canons, lenses that fail, `%last_error%` and `:error:` read as arguments, and (the
+//! `gen5` mix) streams written by parallel branches that reach peers in different orders,
+//! joins before a `canon` and folds over streams whose iterations wait or write into the
+//! stream they fold, which only agree with streams kept by generation. The book's AIR
+//! chapter says how they were made, and which scripts AquaVM answers differently on
+//! purpose. `@name` stands for the peer ID of peer `name`, also inside
 //! strings of the recorded arguments.
 
 use air_vm::CallResult;
