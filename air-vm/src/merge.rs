@@ -15,7 +15,7 @@
 //! same contributions in different orders hold the same trace up to the order of fold
 //! iterations and generations (see [`Trace::normalized`]).
 
-use crate::trace::{CallState, CanonState, FoldIteration, Generation, Output, State, SubtraceId, Trace, ValueKey};
+use crate::trace::{CallState, CanonState, FoldIteration, Generation, State, SubtraceId, Trace, ValueKey};
 use std::fmt;
 
 /// Where in the trace tree a merge failed, for people.
@@ -53,6 +53,14 @@ struct Merger<'a> {
     origins: Vec<Origin>,
     /// Subtraces still to merge: (previous side, incoming side, output).
     work: Vec<(Option<SubtraceId>, Option<SubtraceId>, SubtraceId)>,
+}
+
+/// Marks the generation of a stream value only the incoming data has: the run places it
+/// after this peer's own values, in the sender's generations.
+fn mark_incoming(generation: Option<&mut Generation>) {
+    if let Some(generation) = generation {
+        *generation = Generation::Incoming(generation.number());
+    }
 }
 
 /// Merges `incoming` into `prev`; on error nothing is changed.
@@ -137,10 +145,8 @@ impl Merger<'_> {
             }
             other => {
                 let mut state = other.clone();
-                // A stream value only the incoming data has comes after this peer's own
-                // ones, in the sender's generations.
-                if let (false, Some(generation)) = (is_prev, state.generation_mut()) {
-                    *generation = Generation::Incoming(generation.number());
+                if !is_prev {
+                    mark_incoming(state.generation_mut());
                 }
                 state
             }
@@ -192,7 +198,7 @@ impl Merger<'_> {
 
     fn without_generation(call: &CallState) -> CallState {
         let mut call = call.clone();
-        if let CallState::Executed { output: Output::Stream(generation), .. } = &mut call {
+        if let Some(generation) = call.generation_mut() {
             *generation = Generation::Own(0);
         }
         call
@@ -202,10 +208,11 @@ impl Merger<'_> {
         use CallState::*;
         Ok(match (p, c) {
             (RequestSent { .. }, RequestSent { .. }) => p.clone(),
-            (RequestSent { .. }, Executed { result, output: Output::Stream(generation) }) => {
-                Executed { result: *result, output: Output::Stream(Generation::Incoming(generation.number())) }
+            (RequestSent { .. }, _) => {
+                let mut call = c.clone();
+                mark_incoming(call.generation_mut());
+                call
             }
-            (RequestSent { .. }, _) => c.clone(),
             (_, RequestSent { .. }) => p.clone(),
             (Executed { .. }, Executed { .. }) | (Failed { .. }, Failed { .. }) => {
                 if Self::without_generation(p) != Self::without_generation(c) {

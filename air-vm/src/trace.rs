@@ -154,7 +154,8 @@ impl State {
     /// The generation of the stream value this state wrote, if it wrote one.
     pub fn generation_mut(&mut self) -> Option<&mut Generation> {
         match self {
-            State::Ap(generation) | State::Call(CallState::Executed { output: Output::Stream(generation), .. }) => Some(generation),
+            State::Ap(generation) => Some(generation),
+            State::Call(call) => call.generation_mut(),
             _ => None,
         }
     }
@@ -237,6 +238,16 @@ pub enum CallState {
     /// The service failed; `result` is the CID of a [`ServiceResult`] whose value is
     /// `{"ret_code": n, "message": text}`.
     Failed { result: Cid },
+}
+
+impl CallState {
+    /// The generation of the stream value this call wrote, if it wrote one.
+    pub fn generation_mut(&mut self) -> Option<&mut Generation> {
+        match self {
+            CallState::Executed { output: Output::Stream(generation), .. } => Some(generation),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

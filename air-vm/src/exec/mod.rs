@@ -879,7 +879,7 @@ impl<'a> Interpreter<'a> {
                 let json = self.load_value(stored.value)?;
                 let tetraplet = self.load_tetraplet(stored.tetraplet)?;
                 let source = match output {
-                    Output::Stream(generation) => Self::source(generation),
+                    Output::Stream(generation) => Source::from(generation),
                     _ => Source::New,
                 };
                 self.set_output(c.output, output, Val::new(json, tetraplet), source)?;
@@ -1060,14 +1060,6 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    /// Where a replayed stream value comes from, by the generation its state holds.
-    fn source(generation: Generation) -> Source {
-        match generation {
-            Generation::Own(n) => Source::Previous(n),
-            Generation::Incoming(n) => Source::Incoming(n),
-        }
-    }
-
     fn set_output(&mut self, out: CallOutput, recorded: Output, val: Val, source: Source) -> Step {
         match (out, recorded) {
             (CallOutput::None, Output::Unused) => Ok(()),
@@ -1117,7 +1109,7 @@ impl<'a> Interpreter<'a> {
     /// Takes or records the `Ap` state, then performs the append.
     fn ap_state(&mut self, append: impl FnOnce(&mut Self, Source) -> Step) -> Step {
         let source = match self.state_at_cursor() {
-            Some(State::Ap(generation)) => Self::source(*generation),
+            Some(State::Ap(generation)) => Source::from(*generation),
             None => {
                 // Numbered when the stream is compacted.
                 self.put_state(State::Ap(Generation::Own(0)));
@@ -1381,11 +1373,8 @@ impl<'a> Interpreter<'a> {
             self.complete = false;
             return Ok(());
         };
-        // Every generation there is now; what the iterations write goes into a new one.
-        let round = stream.generations_after([0; 3]).into();
-        let cursor = stream.cursor();
-        stream.open_generation();
-        let items = StreamItems { var: var.id, level, fold_state, fold_addr, cursor, round, complete: false, known };
+        let (round, cursor) = stream.begin_fold();
+        let items = StreamItems { var: var.id, level, fold_state, fold_addr, cursor, round: round.into(), complete: false, known };
         let fold = self.folds.len();
         self.folds.push(FoldCtx { instr: id, iterator: f.iterator, items: Items::Stream(items), position: 0, after: Some(after) });
         self.stack.push(Frame::FoldEnd { fold });
@@ -1413,10 +1402,7 @@ impl<'a> Interpreter<'a> {
         if items.round.is_empty() {
             // The round is over: the generations written since the last one make the next.
             let Some(stream) = self.env.stream_at_mut(items.var, items.level) else { return Ok(()) };
-            items.round = stream.generations_after(items.cursor).into();
-            stream.drop_empty_newest();
-            items.cursor = stream.cursor();
-            stream.open_generation();
+            items.round = stream.next_round(&mut items.cursor).into();
         }
         if items.round.is_empty() {
             self.complete = items.complete;

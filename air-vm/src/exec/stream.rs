@@ -14,7 +14,7 @@
 
 use crate::errors::Uncatchable;
 use crate::limits::MAX_STREAM_LEN;
-use crate::trace::{SubtraceId, ValueKey};
+use crate::trace::{Generation, SubtraceId, ValueKey};
 use crate::value::{Cid, Val};
 use serde_json::Value as Json;
 use std::cell::OnceCell;
@@ -31,14 +31,24 @@ pub enum Source {
     New,
 }
 
+impl From<Generation> for Source {
+    /// Where a replayed stream value comes from, by the generation its state holds.
+    fn from(generation: Generation) -> Self {
+        match generation {
+            Generation::Own(n) => Source::Previous(n),
+            Generation::Incoming(n) => Source::Incoming(n),
+        }
+    }
+}
+
 /// One value in a stream, with the state that put it there.
 #[derive(Debug, Clone)]
 pub struct StreamValue {
     pub val: Val,
-    /// The address of the subtrace holding the state, and the state's index in it.
-    at: ([u8; 16], usize),
-    /// The state's address, hashed from `at` the first time a fold needs it (most
-    /// streams are only canonicalized).
+    /// The address of the subtrace holding the state.
+    subtrace_addr: [u8; 16],
+    /// The state's address, hashed from the subtrace's and the state's index the first
+    /// time a fold needs it (most streams are only canonicalized).
     key: OnceCell<ValueKey>,
     /// In a stream map, the entry's key.
     pub map_key: Option<Rc<Json>>,
@@ -48,12 +58,12 @@ pub struct StreamValue {
 
 impl StreamValue {
     pub fn new(val: Val, subtrace_addr: [u8; 16], state: (SubtraceId, usize), map_key: Option<Rc<Json>>) -> Self {
-        StreamValue { val, at: (subtrace_addr, state.1), key: OnceCell::new(), map_key, state }
+        StreamValue { val, subtrace_addr, key: OnceCell::new(), map_key, state }
     }
 
     /// The address of the state that put the value here: what a fold keys it by.
     pub fn key(&self) -> ValueKey {
-        *self.key.get_or_init(|| ValueKey(super::address(&[&self.at.0, &(self.at.1 as u64).to_le_bytes()])))
+        *self.key.get_or_init(|| ValueKey(super::address(&[&self.subtrace_addr, &(self.state.1 as u64).to_le_bytes()])))
     }
 }
 
@@ -120,8 +130,29 @@ impl Stream {
         Ok(())
     }
 
+    /// A fold over the stream starts (AquaVM's `met_fold_start`): every generation there
+    /// is now, in stream order, and the cursor after them. What the iterations write goes
+    /// into a generation opened for them.
+    pub fn begin_fold(&mut self) -> (Vec<GenerationSlice>, Cursor) {
+        let round = self.generations_after([0; 3]);
+        let cursor = self.cursor();
+        self.open_generation();
+        (round, cursor)
+    }
+
+    /// A fold's round ended (AquaVM's `met_iteration_end`): the generations written since
+    /// `cursor`, which moves past them. The newest generation is closed if unused, and a
+    /// new one opened for the next round's writes.
+    pub fn next_round(&mut self, cursor: &mut Cursor) -> Vec<GenerationSlice> {
+        let round = self.generations_after(*cursor);
+        self.drop_empty_newest();
+        *cursor = self.cursor();
+        self.open_generation();
+        round
+    }
+
     /// The number of generations of each source, empty ones included.
-    pub fn cursor(&self) -> Cursor {
+    fn cursor(&self) -> Cursor {
         self.generations.each_ref().map(Vec::len)
     }
 
@@ -129,7 +160,7 @@ impl Stream {
     /// non-empty generations after the first `cursor[source]` non-empty ones. (AquaVM
     /// counts the cursor over all generations but skips over the non-empty ones; the
     /// two agree but where a generation number was skipped, and so must this.)
-    pub fn generations_after(&self, cursor: Cursor) -> Vec<GenerationSlice> {
+    fn generations_after(&self, cursor: Cursor) -> Vec<GenerationSlice> {
         let mut slices = Vec::new();
         for (source, generations) in self.generations.iter().enumerate() {
             let non_empty = generations.iter().enumerate().filter(|(_, values)| !values.is_empty());
@@ -150,12 +181,12 @@ impl Stream {
 
     /// Opens a new generation for the values this run writes from now on (a fold over
     /// the stream does, so what its iterations write forms generations of its own).
-    pub fn open_generation(&mut self) {
+    fn open_generation(&mut self) {
         self.generations[NEW].push(Vec::new());
     }
 
     /// Closes the newest generation if nothing was written into it.
-    pub fn drop_empty_newest(&mut self) {
+    fn drop_empty_newest(&mut self) {
         if self.generations[NEW].last().is_some_and(Vec::is_empty) {
             self.generations[NEW].pop();
         }
