@@ -264,7 +264,7 @@ fn execute(p: Prepared<'_>, prev_data: &[u8], params: &RunParameters, call_resul
     debug_assert_eq!(mine, sign::produced(&data).remove(&params.current_peer_id).unwrap_or_default());
     signatures.remove(&params.current_peer_id);
     if let (Some(key), false) = (&params.key, mine.is_empty()) {
-        if key.peer_id() != params.current_peer_id {
+        if !key.belongs_to(&params.current_peer_id) {
             let e = PreparationError::MalformedKey(format!(
                 "the secret key belongs to {}, not to the current peer {}",
                 key.peer_id(),

@@ -11,9 +11,15 @@
 use crate::data::{Data, Signature, Store};
 use crate::trace::{CallState, CanonState, State, Trace};
 use crate::value::{Cid, CidMap, sort_by_cid};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use sha2::{Digest, Sha512};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 /// Protobuf prefix of an Ed25519 public key (field 1 = key type 1, field 2 = 32 bytes),
 /// preceded by the identity multihash header (code 0, length 36).
@@ -66,6 +72,11 @@ impl KeyPair {
         peer_id_of(&self.0.verifying_key())
     }
 
+    /// Whether this is the key of the peer `peer_id` names (without encoding an ID).
+    pub fn belongs_to(&self, peer_id: &str) -> bool {
+        public_key_of(peer_id) == Some(self.0.verifying_key())
+    }
+
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
     }
@@ -77,11 +88,34 @@ pub fn peer_id_of(key: &VerifyingKey) -> String {
     bs58::encode(bytes).into_string()
 }
 
+/// How many decoded peer keys a thread keeps (a key takes some 250 bytes).
+const KNOWN_KEYS_CAPACITY: usize = 4096;
+
+thread_local! {
+    /// The keys of the peers this thread checked signatures of lately, by peer ID.
+    /// Decoding a peer ID and decompressing its key (a field exponentiation) cost
+    /// about a fifth of checking one signature in a batch, and a peer meets the same
+    /// peers in particle after particle. The key is a function of the ID, so keeping it
+    /// changes no outcome.
+    static KNOWN_KEYS: RefCell<HashMap<String, VerifyingKey>> = RefCell::default();
+}
+
 /// The public key inside a peer ID, if it is an Ed25519 peer ID.
 pub fn public_key_of(peer_id: &str) -> Option<VerifyingKey> {
+    if let Some(key) = KNOWN_KEYS.with_borrow(|keys| keys.get(peer_id).copied()) {
+        return Some(key);
+    }
     let bytes = bs58::decode(peer_id).into_vec().ok()?;
     let key = bytes.strip_prefix(PEER_ID_PREFIX.as_slice())?;
-    VerifyingKey::from_bytes(key.try_into().ok()?).ok()
+    let key = VerifyingKey::from_bytes(key.try_into().ok()?).ok()?;
+    KNOWN_KEYS.with_borrow_mut(|keys| {
+        // Forgetting them all at once is enough: peers seen often come back at once.
+        if keys.len() >= KNOWN_KEYS_CAPACITY {
+            keys.clear();
+        }
+        keys.insert(peer_id.to_owned(), key);
+    });
+    Some(key)
 }
 
 /// What each peer produced in a trace: its sorted result CIDs.
@@ -149,14 +183,8 @@ pub type Produced = BTreeMap<String, Vec<Cid>>;
 /// the peer it is attributed to. Signatures that `trusted` (data this peer already
 /// accepted, with its sets) holds for the same results are not checked again: most of
 /// a particle's signatures arrive many times.
-///
-/// The signatures are checked together, as one batch (about twice as fast as one by
-/// one); a batch of one checks the same equation, so every peer accepts the same
-/// signatures however many arrive together.
 pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(&Data, &Produced)>) -> Result<(), String> {
-    // Per signature to check: its peer, key, signature and signed message.
-    type Pending<'a> = (&'a String, VerifyingKey, ed25519_dalek::Signature, [u8; 32]);
-    let mut batch: Vec<Pending> = Vec::new();
+    let mut claims = Vec::new();
     for (peer, cids) in sets {
         let sig = data.signatures.get(peer).ok_or_else(|| format!("results attributed to peer {peer} carry no signature of that peer"))?;
         if let Some((t, t_sets)) = trusted
@@ -166,20 +194,67 @@ pub fn verify(data: &Data, sets: &Produced, particle_id: &str, trusted: Option<(
             continue;
         }
         let key = public_key_of(peer).ok_or_else(|| format!("{peer} is not an Ed25519 peer ID, so its results cannot be checked"))?;
-        batch.push((peer, key, ed25519_dalek::Signature::from_bytes(&sig.0), message(cids, particle_id)));
+        claims.push(Claim { peer, key, signature: &sig.0, message: message(cids, particle_id) });
     }
-    let check = |entries: &[Pending]| {
-        let messages: Vec<&[u8]> = entries.iter().map(|e| e.3.as_slice()).collect();
-        let signatures: Vec<_> = entries.iter().map(|e| e.2).collect();
-        let keys: Vec<_> = entries.iter().map(|e| e.1).collect();
-        ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
-    };
-    if batch.is_empty() || check(&batch) {
+    if claims.is_empty() || batch_holds(&claims) {
         return Ok(());
     }
     // Some signature is bad: find it, to name its peer.
-    let bad = batch.iter().find(|e| !check(std::slice::from_ref(e))).map_or("?", |e| e.0.as_str());
+    let bad = claims.iter().find(|c| !batch_holds(std::slice::from_ref(c))).map_or("?", |c| c.peer);
     Err(format!("the signature of peer {bad} does not cover its results in this particle (forged or replayed data)"))
+}
+
+/// An Ed25519 signature to check: who made it, with which key, over what.
+struct Claim<'a> {
+    peer: &'a str,
+    key: VerifyingKey,
+    signature: &'a [u8; 64],
+    message: [u8; 32],
+}
+
+/// Whether every signature of `claims` holds, checked together (about twice as fast as
+/// one by one) as one random linear combination of their equations:
+/// `[8]·Σ zᵢ·(Rᵢ + kᵢ·Aᵢ − sᵢ·B) = 0`, where `(Rᵢ, sᵢ)` is the signature, `Aᵢ` the key,
+/// `kᵢ = SHA-512(Rᵢ ‖ Aᵢ ‖ Mᵢ)`, and the 128-bit `zᵢ` are drawn from a hash of the
+/// whole batch, so the batch depends on its inputs alone.
+///
+/// The equation is cofactored (the `[8]`) so that a signature holds in any batch exactly
+/// when it holds alone (but with probability 2⁻¹²⁷): every peer accepts the same
+/// signatures however they are grouped. ed25519-dalek's batch check is not cofactored:
+/// a signature whose R has a small-order part passes one batch in eight, so peers
+/// could disagree on it. Signatures made as RFC 8032 says hold under both.
+fn batch_holds(claims: &[Claim]) -> bool {
+    let mut ks = Vec::with_capacity(claims.len());
+    let mut ss = Vec::with_capacity(claims.len());
+    let mut rs = Vec::with_capacity(claims.len());
+    let mut batch_hash = blake3::Hasher::new_derive_key("aqua signature batch v1");
+    for claim in claims {
+        let (r, s) = claim.signature.split_at(32);
+        let r: [u8; 32] = r.try_into().expect("half of 64 bytes");
+        let s: [u8; 32] = s.try_into().expect("half of 64 bytes");
+        // s must be below the group order (else signatures would be malleable).
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)) else { return false };
+        let Some(r_point) = CompressedEdwardsY(r).decompress() else { return false };
+        let k: [u8; 64] = Sha512::new().chain_update(r).chain_update(claim.key.as_bytes()).chain_update(claim.message).finalize().into();
+        // k covers R, A and the message; with s, the whole claim.
+        batch_hash.update(&k).update(s.as_bytes());
+        ks.push(Scalar::from_bytes_mod_order_wide(&k));
+        ss.push(s);
+        rs.push(r_point);
+    }
+    let mut draws = batch_hash.finalize_xof();
+    let zs: Vec<Scalar> = (0..claims.len())
+        .map(|_| {
+            let mut z = [0u8; 16];
+            draws.fill(&mut z);
+            // Never zero, which would drop its signature from the sum.
+            Scalar::from(u128::from_le_bytes(z) | 1)
+        })
+        .collect();
+    let b = -zs.iter().zip(&ss).map(|(z, s)| z * s).sum::<Scalar>();
+    let scalars = std::iter::once(b).chain(zs.iter().copied()).chain(zs.iter().zip(&ks).map(|(z, k)| z * k));
+    let points = std::iter::once(ED25519_BASEPOINT_POINT).chain(rs).chain(claims.iter().map(|c| c.key.to_edwards()));
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points).mul_by_cofactor().is_identity()
 }
 
 /// Picks, for each peer with results in the merged trace, the signature (from `prev` or
@@ -210,4 +285,123 @@ pub fn merge_signatures(
         }
     }
     Ok((out, merged_sets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_id_gives_its_own_key_whether_kept_or_not() {
+        // More peers than the thread keeps, twice: the second round meets forgotten
+        // and kept keys alike.
+        let pairs: Vec<KeyPair> = (0..KNOWN_KEYS_CAPACITY as u64 + 8).map(|i| KeyPair::derive("peer", i)).collect();
+        for _ in 0..2 {
+            for pair in &pairs {
+                assert_eq!(public_key_of(&pair.peer_id()), Some(pair.0.verifying_key()));
+            }
+        }
+        assert!(KNOWN_KEYS.with_borrow(|keys| keys.len()) <= KNOWN_KEYS_CAPACITY);
+        assert_eq!(public_key_of("12D3KooWNotAPeerId"), None);
+        assert_eq!(public_key_of("not base58: 0OIl"), None);
+    }
+
+    /// A key, a signature, and the message signed.
+    type Signed = (VerifyingKey, [u8; 64], [u8; 32]);
+
+    /// A peer's key and a signature over `message` made as RFC 8032 says, except that
+    /// the nonce is `nonce` and `torsion` (a point of small order, or the identity) is
+    /// added to R and to the key: signatures no honest signer makes, which hold under
+    /// the cofactored equation and fail ed25519-dalek's one by one.
+    fn crafted(secret: u64, nonce: u64, torsion: EdwardsPoint, message: [u8; 32]) -> (VerifyingKey, [u8; 64]) {
+        let a = Scalar::from(secret);
+        let r = Scalar::from(nonce);
+        let key = (EdwardsPoint::mul_base(&a) + torsion).compress();
+        let big_r = (EdwardsPoint::mul_base(&r) + torsion).compress();
+        let k: [u8; 64] = Sha512::new().chain_update(big_r.as_bytes()).chain_update(key.as_bytes()).chain_update(message).finalize().into();
+        let s = r + Scalar::from_bytes_mod_order_wide(&k) * a;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(big_r.as_bytes());
+        signature[32..].copy_from_slice(s.as_bytes());
+        (VerifyingKey::from_bytes(key.as_bytes()).unwrap(), signature)
+    }
+
+    fn claims<'a>(signed: &'a [Signed]) -> Vec<Claim<'a>> {
+        signed.iter().map(|(key, signature, message)| Claim { peer: "p", key: *key, signature, message: *message }).collect()
+    }
+
+    /// Signatures of `n` peers made by ed25519-dalek, each over its own message.
+    fn honest(n: u64, tag: u8) -> Vec<Signed> {
+        (0..n)
+            .map(|i| {
+                let pair = KeyPair::derive("signer", i);
+                let message = [tag.wrapping_add(i as u8); 32];
+                (pair.0.verifying_key(), pair.sign(&message), message)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn honest_signatures_hold_alone_and_together() {
+        let signed = honest(7, 0);
+        assert!(batch_holds(&claims(&signed)));
+        for one in &signed {
+            assert!(batch_holds(&claims(std::slice::from_ref(one))));
+        }
+    }
+
+    #[test]
+    fn a_signature_over_something_else_fails_its_batch() {
+        let signed = honest(5, 0);
+        let tamperings: [fn(&mut Signed); 5] = [
+            |e| e.2[0] ^= 1,                                         // another message
+            |e| e.1[0] ^= 1,                                         // another R
+            |e| e.1[40] ^= 1,                                        // another s
+            |e| e.0 = KeyPair::derive("other", 0).0.verifying_key(), // another key
+            |e| {
+                // s + ℓ: the same equation modulo ℓ, but not a canonical scalar.
+                const L: [u8; 32] = [
+                    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0, 0, 0, 0x10,
+                ];
+                let mut carry = 0u16;
+                for (byte, l) in e.1[32..].iter_mut().zip(L) {
+                    let sum = *byte as u16 + l as u16 + carry;
+                    *byte = sum as u8;
+                    carry = sum >> 8;
+                }
+            },
+        ];
+        for (t, tamper) in tamperings.iter().enumerate() {
+            for victim in 0..signed.len() {
+                let mut batch = signed.clone();
+                tamper(&mut batch[victim]);
+                assert!(!batch_holds(&claims(&batch)), "tampering {t} of signature {victim} passed in the batch");
+                assert!(!batch_holds(&claims(&batch[victim..=victim])), "tampering {t} of signature {victim} passed alone");
+            }
+        }
+    }
+
+    #[test]
+    fn a_signature_with_a_small_order_part_gets_one_answer_in_every_batch() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        for (i, torsion) in EIGHT_TORSION.iter().enumerate() {
+            let message = [i as u8; 32];
+            let (key, signature) = crafted(1234 + i as u64, 98765, *torsion, message);
+            // The cofactored equation holds for it, whatever the torsion.
+            let alone = [(key, signature, message)];
+            assert!(batch_holds(&claims(&alone)));
+            // In batches of every size with honest signatures the answer stays (with
+            // dalek's cofactorless batch it would pass about one batch in eight).
+            for n in 1..=16 {
+                let mut batch = honest(n, i as u8 * 16);
+                batch.insert(n as usize / 2, alone[0]);
+                assert!(batch_holds(&claims(&batch)), "torsion point {i} failed in a batch of {}", n + 1);
+            }
+            // And a bad signature next to it is still found.
+            let mut bad = alone[0];
+            bad.2[5] ^= 1;
+            assert!(!batch_holds(&claims(&[alone[0], bad])));
+        }
+    }
 }
